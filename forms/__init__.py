@@ -34,6 +34,7 @@ from forms.model import (
     Topic,
 )
 from forms.validation import AnswerProblem, Validation, validate
+from forms.xlsform import read_xlsform, write_xlsform
 
 __all__ = [
     "AnswerProblem",
@@ -73,6 +74,8 @@ __all__ = [
     "load",
     "loads",
     "parse",
+    "read_xlsform",
     "validate",
     "walk",
+    "write_xlsform",
 ]

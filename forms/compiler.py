@@ -145,7 +145,9 @@ class _Checker:
     def error(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
 
-    def parse(self, where: str, source: str, known: set[str], *, fields: set[str] | None = None) -> ex.Node | None:
+    def parse(
+        self, where: str, source: str, known: set[str], *, fields: set[str] | None = None
+    ) -> ex.Node | None:
         """Parse one expression and check its calls and references; ``None`` after an error."""
         try:
             node = ex.parse(source)
@@ -236,7 +238,9 @@ def _compile_questions(checker, form, questions, choices, what) -> dict[str, Slo
         logic = _parse_logic(checker, q, f"{what} {path}", names, choices)
         parsed[q.name] = logic
         scope_containers = containers[_last_repeat_index(containers) :]
-        conditions = tuple(parsed[c.name]["relevant"] for c in scope_containers if "relevant" in parsed[c.name])
+        conditions = tuple(
+            parsed[c.name]["relevant"] for c in scope_containers if "relevant" in parsed[c.name]
+        )
         own = (*conditions, logic["relevant"]) if "relevant" in logic else conditions
         deps: set[str] = set()
         for node in (*own, *logic.values()):

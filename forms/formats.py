@@ -127,7 +127,7 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def toml_text(data: dict[str, Any]) -> str:
-    """Readable TOML for nested plain data: scalars and small maps inline, lists of records as ``[[blocks]]``."""
+    """Readable TOML: scalars and small maps inline, lists of records as ``[[blocks]]``."""
     lines: list[str] = []
     _table(lines, [], data)
     return "\n".join(lines).strip() + "\n"
@@ -142,7 +142,7 @@ def _is_inline(value: Any) -> bool:
         return True
     if isinstance(value, dict):
         return all(_is_scalar(v) for v in value.values())
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return all(_is_scalar(v) or (isinstance(v, dict) and _is_inline(v)) for v in value)
     return False
 
@@ -190,7 +190,9 @@ def _value(value: Any) -> str:
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }" if value else "{}"
+        return (
+            "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }" if value else "{}"
+        )
     if len(value) > 1 and any(isinstance(v, dict) for v in value):
         return "[\n" + "".join(f"    {_value(v)},\n" for v in value) + "]"
     return "[" + ", ".join(_value(v) for v in value) + "]"

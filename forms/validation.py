@@ -19,16 +19,30 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
 from msgspec import Struct
 
 from forms import compiler
-from forms.evaluate import evaluate, to_bool, to_number, to_string
+from forms.evaluate import to_number, to_string
+
+try:  # TEMPORARY until the closure compiler lands
+    from forms.evaluate import compile_bool, compile_node
+except ImportError:  # pragma: no cover
+    from forms.evaluate import evaluate, to_bool
+
+    def compile_node(node):  # type: ignore[no-untyped-def]
+        return lambda env: evaluate(node, env)
+
+    def compile_bool(node):  # type: ignore[no-untyped-def]
+        return lambda env: to_bool(evaluate(node, env))
 from forms.model import (
+    CHOICE_TYPES,
     Calculate,
+    Choice,
     Consent,
     Date,
     Decimal,
@@ -53,8 +67,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "decimal": {"zh": "请填写数字", "en": "Enter a number."},
     "text": {"zh": "请填写文字", "en": "Enter text."},
     "choice": {"zh": "“{value}”不是可选的选项", "en": "'{value}' is not one of the options."},
-    "filtered": {"zh": "根据前面的回答，“{value}”不可选", "en": "'{value}' is not available given earlier answers."},
-    "exclusive": {"zh": "“{value}”不能与其他选项同时选择", "en": "'{value}' cannot be combined with other options."},
+    "filtered": {
+        "zh": "根据前面的回答，“{value}”不可选",
+        "en": "'{value}' is not available given earlier answers.",
+    },
+    "exclusive": {
+        "zh": "“{value}”不能与其他选项同时选择",
+        "en": "'{value}' cannot be combined with other options.",
+    },
     "duplicate": {"zh": "“{value}”选了不止一次", "en": "'{value}' is chosen more than once."},
     "top": {"zh": "最多选择 {top} 项", "en": "Choose at most {top}."},
     "minimum": {"zh": "不能小于 {limit}", "en": "Must be at least {limit}."},
@@ -64,7 +84,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "geopoint": {"zh": "位置应为“纬度 经度”", "en": "Enter a location as 'latitude longitude'."},
     "consent": {"zh": "请回答同意或不同意", "en": "Answer yes or no."},
     "repeat": {"zh": "应为一组记录", "en": "Expected a list of entries."},
-    "repeat_count": {"zh": "应有 {expected} 项，实际 {actual} 项", "en": "Expected {expected} entries, got {actual}."},
+    "repeat_count": {
+        "zh": "应有 {expected} 项，实际 {actual} 项",
+        "en": "Expected {expected} entries, got {actual}.",
+    },
     "unknown": {"zh": "表单中没有这道题", "en": "This form has no such question."},
     "several": {"zh": "只能有一个答案", "en": "Only one answer is allowed."},
     "other": {"zh": "请注明“其他”的具体内容", "en": "Please specify the other answer."},
@@ -99,18 +122,21 @@ class _Invalid(Exception):
         self.params = params
 
 
-_CACHE: dict[int, tuple[Form, compiler.Compiled]] = {}
+_CACHE: dict[int, tuple[object, _Plans]] = {}
 
 
 def compiled_for(form: Form | compiler.Compiled) -> compiler.Compiled:
     """The compiled form, compiled once per Form object."""
-    if isinstance(form, compiler.Compiled):
-        return form
+    return _plans_for(form).compiled
+
+
+def _plans_for(form: Form | compiler.Compiled) -> _Plans:
     hit = _CACHE.get(id(form))
     if hit is None or hit[0] is not form:
         if len(_CACHE) > 64:
             _CACHE.clear()
-        hit = (form, compiler.compile_form(form))
+        compiled = form if isinstance(form, compiler.Compiled) else compiler.compile_form(form)
+        hit = (form, _Plans(compiled))
         _CACHE[id(form)] = hit
     return hit[1]
 
@@ -122,10 +148,96 @@ def validate(
     today: date | None = None,
 ) -> Validation:
     """Check ``answers`` against ``form``; return the cleaned answers and every problem."""
-    run = _Run(compiled_for(form), language, today)
-    cleaned = run.scope(None, _unflatten(answers), _Frame(None, (), 0), "")
+    run = _Run(_plans_for(form), language, today)
+    cleaned = run.scope(None, _unflatten(answers), _Frame(None, None, 0), "")
     run.finish()
     return Validation(cleaned, tuple(run.errors), tuple(run.dropped))
+
+
+# --------------------------------------------------------------------------------------------
+# Plans: what to do for each question, decided once per compiled form.
+
+ANSWER, CALCULATE, NOTE, REPEAT = range(4)
+Check = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One question's validation steps, with its expressions compiled to closures."""
+
+    slot: compiler.Slot
+    name: str
+    kind: int
+    conditions: tuple[Check, ...]
+    reader: Callable[..., tuple[Any, Any]] | None = None
+    multi: bool = False
+    options: dict[str, Choice] | None = None
+    other_key: str | None = None
+    required: bool = False
+    required_if: Check | None = None
+    constraint: Check | None = None
+    choice_filter: Check | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    compute: Check | None = None
+
+
+def _plan(c: compiler.Compiled, slot: compiler.Slot) -> _Plan:
+    q, logic = slot.question, slot.logic
+    conditions = tuple(compile_bool(node) for node in slot.conditions)
+    if isinstance(q, Repeat):
+        count = compile_node(logic["repeat_count"]) if "repeat_count" in logic else None
+        return _Plan(slot, q.name, REPEAT, conditions, compute=count)
+    if isinstance(q, Calculate):
+        compute = compile_node(logic["calculation"]) if "calculation" in logic else None
+        return _Plan(slot, q.name, CALCULATE, conditions, compute=compute)
+    if isinstance(q, Note):
+        return _Plan(slot, q.name, NOTE, conditions)
+    options = c.choices.get(q.choices) if isinstance(q, CHOICE_TYPES) else None
+    has_other = bool(options) and any(o.other for o in options.values())  # type: ignore[union-attr]
+    return _Plan(
+        slot,
+        q.name,
+        ANSWER,
+        conditions,
+        reader=_READERS[type(q)],
+        multi=isinstance(q, SelectMultiple | Rank),
+        options=options,
+        other_key=f"{q.name}_other" if has_other else None,
+        required=q.required is True,
+        required_if=compile_bool(logic["required"]) if "required" in logic else None,
+        constraint=compile_bool(logic["constraint"]) if "constraint" in logic else None,
+        choice_filter=compile_bool(logic["choice_filter"]) if "choice_filter" in logic else None,
+        minimum=getattr(q, "minimum", None),
+        maximum=getattr(q, "maximum", None),
+    )
+
+
+class _Plans:
+    """Every question's plan, per scope in evaluation order, plus how names resolve from each scope."""
+
+    def __init__(self, compiled: compiler.Compiled) -> None:
+        self.compiled = compiled
+        self.form = compiled.form
+        self.slots = compiled.slots
+        self.scopes = {
+            owner: tuple(_plan(compiled, compiled.slots[name]) for name in scope.order)
+            for owner, scope in compiled.scopes.items()
+        }
+        self.resolvers: dict[str | None, dict[str, tuple[int, tuple[str, ...], bool]]] = {
+            owner: {} for owner in compiled.scopes
+        }
+
+    def resolver(self, owner: str | None, name: str) -> tuple[int, tuple[str, ...], bool]:
+        """How ``${name}`` resolves from scope ``owner``: frames to climb, repeats to gather, is a repeat."""
+        slot = self.slots[name]
+        chain = () if owner is None else (*self.slots[owner].repeats, owner)
+        common = 0
+        while common < min(len(chain), len(slot.repeats)) and chain[common] == slot.repeats[common]:
+            common += 1
+        found = (len(chain) - common, slot.repeats[common:], isinstance(slot.question, Repeat))
+        self.resolvers[owner][name] = found
+        return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,11 +245,11 @@ def validate(
 
 
 class _Frame:
-    __slots__ = ("chain", "instances", "parent", "position", "values")
+    __slots__ = ("instances", "owner", "parent", "position", "values")
 
-    def __init__(self, parent: _Frame | None, chain: tuple[str, ...], position: int) -> None:
+    def __init__(self, parent: _Frame | None, owner: str | None, position: int) -> None:
         self.parent = parent
-        self.chain = chain
+        self.owner = owner
         self.position = position
         self.values: dict[str, Any] = {}
         self.instances: dict[str, list[_Frame]] = {}
@@ -146,30 +258,27 @@ class _Frame:
 class _Env:
     """What an expression sees from one frame: XPath values by name, ``.``, choice columns."""
 
-    __slots__ = ("_today", "current_value", "fields", "frame", "slots")
+    __slots__ = ("_today", "current_value", "fields", "frame", "plans", "resolved")
 
-    def __init__(self, slots: dict[str, compiler.Slot], frame: _Frame, today: date) -> None:
-        self.slots = slots
+    def __init__(self, plans: _Plans, frame: _Frame, today: date) -> None:
+        self.plans = plans
         self.frame = frame
+        self.resolved = plans.resolvers[frame.owner]
         self._today = today
         self.current_value: Any = ""
         self.fields: Mapping[str, str] = {}
 
     def ref(self, name: str) -> Any:
-        slot = self.slots[name]
-        target = slot.repeats
+        found = self.resolved.get(name) or self.plans.resolver(self.frame.owner, name)
+        climb, gather, is_repeat = found
         frame = self.frame
-        common = 0
-        limit = min(len(target), len(frame.chain))
-        while common < limit and target[common] == frame.chain[common]:
-            common += 1
-        while len(frame.chain) > common:
+        for _ in range(climb):
             frame = frame.parent  # type: ignore[assignment]
-        if common == len(target):
-            if isinstance(slot.question, Repeat):
+        if not gather:
+            if is_repeat:
                 return tuple("" for _ in frame.instances.get(name, ()))
             return frame.values.get(name, "")
-        return tuple(_collect(frame, target[common:], name, isinstance(slot.question, Repeat)))
+        return tuple(_collect(frame, gather, name, is_repeat))
 
     def current(self) -> Any:
         return self.current_value
@@ -208,24 +317,24 @@ def _collect(frame: _Frame, repeats: tuple[str, ...], name: str, is_repeat: bool
 class _Run:
     """One validation: walks the scopes, then checks what needs every value known."""
 
-    def __init__(self, compiled: compiler.Compiled, language: str | None, today: date | None) -> None:
-        self.c = compiled
-        self.form = compiled.form
+    def __init__(self, plans: _Plans, language: str | None, today: date | None) -> None:
+        self.plans = plans
+        self.form = plans.form
         self.language = language or self.form.default_language
         self.today = today or date.today()
         self.errors: list[AnswerProblem] = []
         self.dropped: list[str] = []
-        self.pending: list[tuple[compiler.Slot, str, _Frame, Any, Any]] = []
+        self.pending: list[tuple[_Plan, str, _Env, Any, Any]] = []
 
-    def env(self, frame: _Frame) -> _Env:
-        return _Env(self.c.slots, frame, self.today)
+    def fail(self, path: str, code: str, plan: _Plan | None = None, **params: object) -> None:
+        self.errors.append(AnswerProblem(path, code, self.message(code, plan, params)))
 
-    def fail(self, path: str, code: str, slot: compiler.Slot | None = None, **params: object) -> None:
-        self.errors.append(AnswerProblem(path, code, self.message(code, slot, params)))
-
-    def message(self, code: str, slot: compiler.Slot | None, params: Mapping[str, object]) -> str:
-        q = slot.question if slot else None
-        custom = {"required": q.required_message if q else {}, "constraint": q.constraint_message if q else {}}
+    def message(self, code: str, plan: _Plan | None, params: Mapping[str, object]) -> str:
+        q = plan.slot.question if plan else None
+        custom = {
+            "required": q.required_message if q else {},
+            "constraint": q.constraint_message if q else {},
+        }
         text = custom.get(code) or {}
         if text:
             return text_in(text, self.language, self.form.default_language)
@@ -234,126 +343,116 @@ class _Run:
     def scope(self, owner: str | None, raw: dict[str, Any], frame: _Frame, prefix: str) -> dict[str, Any]:
         """Evaluate one scope's questions in dependency order; return its cleaned answers."""
         out: dict[str, Any] = {}
-        env = self.env(frame)
-        for name in self.c.scopes[owner].order:
-            slot = self.c.slots[name]
-            relevant = all(to_bool(evaluate(node, env)) for node in slot.conditions)
-            self.member(slot, raw, frame, env, prefix, out, relevant)
+        env = _Env(self.plans, frame, self.today)
+        values = frame.values
+        for plan in self.plans.scopes[owner]:
+            name = plan.name
+            value = raw.pop(name, None)
+            other = raw.pop(plan.other_key, None) if plan.other_key else None
+            if not all(condition(env) for condition in plan.conditions):
+                values[name] = ""
+                self.not_relevant(f"{prefix}{name}", value, other)
+            elif plan.kind == ANSWER:
+                self.answer(plan, value, other, env, f"{prefix}{name}", out)
+            elif plan.kind == CALCULATE:
+                result = plan.compute(env) if plan.compute else ""
+                values[name] = result = "" if result != result else result  # NaN is no value
+                if result != "":
+                    out[name] = _json_value(result)
+            elif plan.kind == REPEAT:
+                self.repeat(plan, value, frame, env, f"{prefix}{name}", out)
+            elif not _empty(value):
+                self.fail(f"{prefix}{name}", "no_answer", plan)
         for key in raw:
             if not _empty(raw[key]):
                 self.fail(f"{prefix}{key}", "unknown")
         return out
 
-    def member(self, slot, raw, frame, env, prefix, out, relevant) -> None:  # type: ignore[no-untyped-def]
-        q, name = slot.question, slot.name
-        path = f"{prefix}{name}"
-        value = raw.pop(name, None)
-        other = raw.pop(f"{name}_other", None) if _has_other(self.c, q) else None
-        if not relevant:
-            frame.values[name] = ""
-            frame.instances[name] = []
-            for key, given in ((path, value), (f"{path}_other", other)):
-                if not _empty(given):
-                    self.dropped.append(key)
-            return
-        if isinstance(q, Repeat):
-            self.repeat(slot, value, frame, env, path, out)
-        elif isinstance(q, Calculate):
-            result = evaluate(slot.logic["calculation"], env) if "calculation" in slot.logic else ""
-            frame.values[name] = "" if isinstance(result, float) and math.isnan(result) else result
-            if frame.values[name] != "":
-                out[name] = _json_value(frame.values[name])
-        elif isinstance(q, Note):
-            if not _empty(value):
-                self.fail(path, "no_answer", slot)
-        else:
-            self.answer(slot, value, other, frame, path, out)
+    def not_relevant(self, path: str, value: Any, other: Any) -> None:
+        if not _empty(value):
+            self.dropped.append(path)
+        if not _empty(other):
+            self.dropped.append(f"{path}_other")
 
-    def answer(self, slot, value, other, frame, path, out) -> None:  # type: ignore[no-untyped-def]
-        name = slot.name
+    def answer(self, plan: _Plan, value: Any, other: Any, env: _Env, path: str, out: dict[str, Any]) -> None:
         try:
-            clean, xpath = self.read(slot, value)
+            clean, xpath = self.read(plan, value)
         except _Invalid as bad:
-            self.fail(path, bad.code, slot, **bad.params)
-            frame.values[name] = ""
+            self.fail(path, bad.code, plan, **bad.params)
+            env.frame.values[plan.name] = ""
             return
-        frame.values[name] = xpath
+        env.frame.values[plan.name] = xpath
         if clean is not None:
-            out[name] = clean
+            out[plan.name] = clean
+        if plan.other_key:
+            self.other(plan, clean, other, path, out)
+        self.pending.append((plan, path, env, clean, xpath))
+
+    def other(self, plan: _Plan, clean: Any, other: Any, path: str, out: dict[str, Any]) -> None:
+        """The "other, specify" text: required when "other" is chosen, dropped otherwise."""
         chosen = [] if clean is None else clean if isinstance(clean, list) else [clean]
-        if _is_choice(slot) and any(self.c.choices[slot.question.choices][v].other for v in chosen):
-            text = _single(other)
-            if _empty(text):
-                self.fail(f"{path}_other", "other", slot)
+        if any(plan.options[v].other for v in chosen):  # type: ignore[index]
+            text = _single(other) if isinstance(other, list) else other
+            if _empty(text) or not isinstance(text, str):
+                self.fail(f"{path}_other", "other", plan)
             else:
-                out[f"{name}_other"] = str(text).strip()
+                out[plan.other_key] = text.strip()  # type: ignore[index]
         elif not _empty(other):
             self.dropped.append(f"{path}_other")
-        self.pending.append((slot, path, frame, clean, xpath))
 
-    def repeat(self, slot, value, frame, env, path, out) -> None:  # type: ignore[no-untyped-def]
-        name = slot.name
+    def repeat(
+        self, plan: _Plan, value: Any, frame: _Frame, env: _Env, path: str, out: dict[str, Any]
+    ) -> None:
+        name = plan.name
         frame.instances[name] = []
         items = [] if value is None else value
         if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
-            self.fail(path, "repeat", slot)
+            self.fail(path, "repeat", plan)
             return
-        if "repeat_count" in slot.logic:
-            expected = to_number(evaluate(slot.logic["repeat_count"], env))
-            if not math.isnan(expected) and int(expected) != len(items):
-                self.fail(path, "repeat_count", slot, expected=int(expected), actual=len(items))
+        if plan.compute is not None:
+            expected = to_number(plan.compute(env))
+            if expected == expected and int(expected) != len(items):
+                self.fail(path, "repeat_count", plan, expected=int(expected), actual=len(items))
         cleaned = []
         for i, item in enumerate(items, 1):
-            child = _Frame(frame, (*frame.chain, name), i)
+            child = _Frame(frame, name, i)
             frame.instances[name].append(child)
             cleaned.append(self.scope(name, dict(item), child, f"{path}[{i}]."))
         if cleaned:
             out[name] = cleaned
 
-    def read(self, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
+    def read(self, plan: _Plan, value: Any) -> tuple[Any, Any]:
         """The cleaned answer and its XPath value; (None, "") when unanswered."""
-        q = slot.question
-        multi = isinstance(q, SelectMultiple | Rank)
-        if not multi:
+        if not plan.multi:
             value = _single(value)
         if _empty(value):
             return None, ""
-        reader = _READERS[type(q)]
-        return reader(self, slot, value)
+        return plan.reader(self, plan, value)  # type: ignore[misc]
 
     def finish(self) -> None:
         """Required, ranges, constraints, choices: checks that need every value known."""
-        for slot, path, frame, clean, xpath in self.pending:
-            env = self.env(frame)
+        for plan, path, env, clean, xpath in self.pending:
             if clean is None:
-                required = slot.question.required
-                if "required" in slot.logic:
-                    required = to_bool(evaluate(slot.logic["required"], env))
-                if required is True:
-                    self.fail(path, "required", slot)
+                required = plan.required_if(env) if plan.required_if else plan.required
+                if required:
+                    self.fail(path, "required", plan)
                 continue
-            self.check_value(slot, path, env, clean, xpath)
+            if plan.minimum is not None and clean < plan.minimum:
+                self.fail(path, "minimum", plan, limit=plan.minimum)
+            if plan.maximum is not None and clean > plan.maximum:
+                self.fail(path, "maximum", plan, limit=plan.maximum)
+            if plan.choice_filter is not None:
+                self.check_filter(plan, path, env, clean)
+            if plan.constraint is not None:
+                env.current_value = xpath
+                if not plan.constraint(env):
+                    self.fail(path, "constraint", plan)
 
-    def check_value(self, slot, path, env, clean, xpath) -> None:  # type: ignore[no-untyped-def]
-        q = slot.question
-        if isinstance(q, Integer | Decimal):
-            if q.minimum is not None and clean < q.minimum:
-                self.fail(path, "minimum", slot, limit=q.minimum)
-            if q.maximum is not None and clean > q.maximum:
-                self.fail(path, "maximum", slot, limit=q.maximum)
-        if "choice_filter" in slot.logic:
-            self.check_filter(slot, path, env, clean)
-        if "constraint" in slot.logic:
-            env.current_value = xpath
-            if not to_bool(evaluate(slot.logic["constraint"], env)):
-                self.fail(path, "constraint", slot)
-
-    def check_filter(self, slot, path, env, clean) -> None:  # type: ignore[no-untyped-def]
-        options = self.c.choices[slot.question.choices]
+    def check_filter(self, plan: _Plan, path: str, env: _Env, clean: Any) -> None:
         for chosen in clean if isinstance(clean, list) else [clean]:
-            env.fields = {"name": chosen, **options[chosen].filters}
-            if not to_bool(evaluate(slot.logic["choice_filter"], env)):
-                self.fail(path, "filtered", slot, value=chosen)
+            env.fields = {"name": chosen, **plan.options[chosen].filters}  # type: ignore[index]
+            if not plan.choice_filter(env):  # type: ignore[misc]
+                self.fail(path, "filtered", plan, value=chosen)
         env.fields = {}
 
 
@@ -364,13 +463,13 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-def _read_text(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
+def _read_text(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     if not isinstance(value, str):
         raise _Invalid("text")
     return value, value
 
 
-def _read_integer(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
+def _read_integer(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     if isinstance(value, bool):
         raise _Invalid("integer")
     if isinstance(value, float) and value.is_integer():
@@ -382,7 +481,7 @@ def _read_integer(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]
     return value, float(value)
 
 
-def _read_decimal(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
+def _read_decimal(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     if isinstance(value, bool):
         raise _Invalid("decimal")
     if isinstance(value, str) and _DECIMAL.match(value.strip()):
@@ -392,14 +491,13 @@ def _read_decimal(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]
     return value, float(value)
 
 
-def _read_choice(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
-    if not isinstance(value, str) or value not in run.c.choices[slot.question.choices]:  # type: ignore[union-attr]
+def _read_choice(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
+    if not isinstance(value, str) or value not in plan.options:  # type: ignore[operator]
         raise _Invalid("choice", value=value)
     return value, value
 
 
-def _read_choices(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
-    q = slot.question
+def _read_choices(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     if isinstance(value, str):
         value = value.split()
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
@@ -407,7 +505,7 @@ def _read_choices(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]
     chosen = [v for v in value if v != ""]
     if not chosen:
         return None, ""
-    options = run.c.choices[q.choices]  # type: ignore[union-attr]
+    options: dict[str, Choice] = plan.options  # type: ignore[assignment]
     for v in chosen:
         if v not in options:
             raise _Invalid("choice", value=v)
@@ -417,14 +515,17 @@ def _read_choices(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]
         for v in chosen:
             if options[v].exclusive:
                 raise _Invalid("exclusive", value=v)
-    if isinstance(q, Rank) and q.top is not None and len(chosen) > q.top:
-        raise _Invalid("top", top=q.top)
+    top = getattr(plan.slot.question, "top", None)
+    if top is not None and len(chosen) > top:
+        raise _Invalid("top", top=top)
     return chosen, " ".join(chosen)
 
 
-def _read_date(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
+def _read_date(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     try:
-        parsed = date.fromisoformat(value.strip()) if isinstance(value, str) and len(value.strip()) == 10 else None
+        parsed = (
+            date.fromisoformat(value.strip()) if isinstance(value, str) and len(value.strip()) == 10 else None
+        )
     except ValueError:
         parsed = None
     if parsed is None:
@@ -432,7 +533,7 @@ def _read_date(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
     return parsed.isoformat(), parsed.isoformat()
 
 
-def _read_time(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
+def _read_time(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     text = value.strip() if isinstance(value, str) else ""
     try:
         parsed = time.fromisoformat(text) if re.fullmatch(r"\d\d:\d\d(:\d\d)?", text) else None
@@ -443,7 +544,7 @@ def _read_time(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
     return text, text
 
 
-def _read_geopoint(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
+def _read_geopoint(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     parts = value.split() if isinstance(value, str) else value if isinstance(value, list) else None
     try:
         numbers = [float(p) for p in parts or ()]
@@ -455,7 +556,7 @@ def _read_geopoint(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any
     return text, text
 
 
-def _read_consent(run: _Run, slot: compiler.Slot, value: Any) -> tuple[Any, Any]:
+def _read_consent(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     if isinstance(value, bool):
         value = "yes" if value else "no"
     if value not in ("yes", "no"):
@@ -476,15 +577,6 @@ _READERS = {
     Geopoint: _read_geopoint,
     Consent: _read_consent,
 }
-
-
-def _is_choice(slot: compiler.Slot) -> bool:
-    return isinstance(slot.question, SelectOne | SelectMultiple | Likert | Rank)
-
-
-def _has_other(c: compiler.Compiled, q: Any) -> bool:
-    options = c.choices.get(getattr(q, "choices", None) or "", {})
-    return any(o.other for o in options.values())
 
 
 def _single(value: Any) -> Any:

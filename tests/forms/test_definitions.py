@@ -109,8 +109,11 @@ class TestCrossChecks:
             '[[questions]]\ntype = "text"\nname = "b"\nconstraint = "pulldata(.) and string-length(., 2)"\n'
         )
         assert len(messages) == 2
-        assert messages[0].startswith("bad.toml: question b, constraint, column 1: unknown function 'pulldata'")
-        assert "column 17" in messages[1] and "string-length" in messages[1]
+        assert messages[0].startswith(
+            "bad.toml: question b, constraint, column 1: unknown function 'pulldata'"
+        )
+        assert "column 17" in messages[1]
+        assert "string-length" in messages[1]
 
     def test_calculation_cycle(self) -> None:
         """Calculations that depend on each other in a circle are reported with the cycle."""
@@ -283,7 +286,8 @@ class TestCompiled:
         form = make_form('[[questions]]\ntype = "integer"\nname = "a"\nconstraint = ". < 3"\n')
         data = msgspec.json.decode(msgspec.json.encode(forms.compile_form(form).logic_json()))
         constraint = data["slots"]["a"]["logic"]["constraint"]
-        assert constraint["k"] == "bin" and constraint["op"] == "<"
+        assert constraint["k"] == "bin"
+        assert constraint["op"] == "<"
 
 
 class TestTomlWriting:

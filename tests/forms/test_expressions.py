@@ -15,6 +15,8 @@ from forms.evaluate import (
     EvaluationError,
     MappingEnv,
     Value,
+    compile_bool,
+    compile_node,
     evaluate,
     evaluate_answer,
     evaluate_bool,
@@ -926,6 +928,119 @@ def test_evaluation_errors_are_only_for_expressions_that_cannot_run(
     with pytest.raises(EvaluationError) as caught:
         ev(source)
     assert (caught.value.message, caught.value.column) == (message, column)
+
+
+# ----------------------------------------------------------------------------------------- compiling
+
+
+def test_compiling_is_once_per_node_and_a_bad_call_raises_only_when_reached() -> None:
+    """compile_node and compile_bool cache per node; a call that cannot run compiles, and raises only if evaluation reaches it."""
+    node = parse("${age} >= 60 and pulldata('a')")
+    assert compile_node(node) is compile_node(node)
+    assert compile_bool(node) is compile_bool(node)
+    env = MappingEnv(ANSWERS, today=TODAY)
+    assert compile_bool(node)(MappingEnv({"age": 12.0})) is False
+    with pytest.raises(EvaluationError) as caught:
+        compile_bool(node)(env)
+    assert (caught.value.message, caught.value.column) == ("unknown function 'pulldata'", 18)
+    assert ev("if(true(), 1, pulldata())") == 1.0
+
+
+def test_equal_nodes_with_different_zeros_compile_apart() -> None:
+    """Num(0.0) and Num(-0.0) are equal Structs but divide differently, so each keeps its own compiled form."""
+    env = MappingEnv({})
+    assert evaluate(Binary("div", Num(1.0), Num(0.0)), env) == INF
+    assert evaluate(Binary("div", Num(1.0), Num(-0.0)), env) == -INF
+
+
+literals = st.floats().map(Num) | texts.map(Str)
+COMPARED = ["=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "div", "mod"]
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(COMPARED), values, literals, st.sampled_from([Ref("a"), Current(), Field("col")]))
+def test_operators_on_a_literal_agree_with_the_general_rule(
+    op: str, answer: Value, literal: Num | Str, operand: Node
+) -> None:
+    """Comparisons and arithmetic with a literal on either side give what they give with the literal read as an answer."""
+    env = MappingEnv({"a": answer, "b": literal.value}, current=answer, fields={"col": answer})
+    for folded, general in [
+        (Binary(op, operand, literal), Binary(op, operand, Ref("b"))),  # type: ignore[arg-type]
+        (Binary(op, literal, operand), Binary(op, Ref("b"), operand)),  # type: ignore[arg-type]
+    ]:
+        assert same_value(evaluate(folded, env), evaluate(general, env))
+        assert evaluate_bool(folded, env) is to_bool(evaluate(general, env))
+
+
+@given(values, texts | st.floats(), st.sampled_from(["^[0-9]+$", "a|b", "", "("]))
+def test_selected_and_regex_on_a_literal_agree_with_the_general_rule(
+    answer: Value, choice: str | float, pattern: str
+) -> None:
+    """selected() with a literal choice and regex() with a literal pattern give what they give with the literal as an answer."""
+    env = MappingEnv({"a": answer, "c": choice, "p": pattern})
+    literal = Str(choice) if isinstance(choice, str) else Num(choice)
+    assert evaluate(Call("selected", (Ref("a"), literal)), env) is evaluate(
+        parse("selected(${a}, ${c})"), env
+    )
+    try:
+        expected: object = evaluate(parse("regex(${a}, ${p})"), env)
+    except EvaluationError as error:
+        expected = error.message
+    try:
+        actual: object = evaluate(Call("regex", (Ref("a"), Str(pattern))), env)
+    except EvaluationError as error:
+        actual = error.message
+    assert actual == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "truth"),
+    [
+        ("if(${age} > 60, ${empty}, 'x')", False),
+        ("if(${empty}, 0, ${needs})", True),
+        ("not(${empty})", True),
+        ("not(${members})", False),
+        ("${empty} or not(${age} < 18)", True),
+        ("if(${members} = 5, ${none}, ${ages})", False),
+        ("selected(${needs}, ' food ') and 1 + 1 = 2", True),
+        ("60 < ${age}", True),
+        ("${ages}", True),
+        ("0 div 0", False),
+    ],
+)
+def test_a_condition_is_the_truth_of_its_value(source: str, truth: bool) -> None:
+    """evaluate_bool, whose if/not/and/or are compiled as conditions, agrees with boolean() of the value."""
+    env = MappingEnv(ANSWERS, today=TODAY)
+    assert evaluate_bool(parse(source), env) is truth
+    assert to_bool(evaluate(parse(source), env)) is truth
+
+
+def _condition_call(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
+    return st.one_of(
+        st.tuples(children, children, children).map(lambda args: Call("if", args)),
+        children.map(lambda operand: Call("not", (operand,))),
+        st.builds(Binary, st.sampled_from(["and", "or", "=", "!=", "<", ">="]), children, children),
+        st.tuples(children, children).map(lambda args: Call("selected", args)),
+        _safe_call(children),
+    )
+
+
+conditions = st.one_of(
+    runnable.filter(lambda tree: not calls(tree) & {"uuid", "now"}),
+    st.recursive(eval_leaves, _condition_call, max_leaves=8).filter(
+        lambda tree: not calls(tree) & {"uuid", "now"}
+    ),
+)
+
+
+@settings(max_examples=300)
+@given(conditions, st.dictionaries(st.sampled_from(EVAL_NAMES), values), values, st.integers(0, 5))
+def test_compile_bool_is_to_bool_of_the_value(
+    tree: Node, answers: dict[str, Value], current: Value, position: int
+) -> None:
+    """A tree compiled as a condition is true exactly when its value is, whatever its shape."""
+    env = MappingEnv(answers, current=current, fields={"col": "x"}, position=position, today=TODAY)
+    assert compile_bool(tree)(env) is to_bool(compile_node(tree)(env))
 
 
 # ------------------------------------------------------------------------------------ real forms and docs

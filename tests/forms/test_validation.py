@@ -258,9 +258,11 @@ class TestEveryProblem:
         result = check({**GOOD, "needs": ["other"]})
         assert paths(result) == [("needs_other", "other")]
         ok = check({**GOOD, "needs": ["other"], "needs_other": "transport"})
-        assert ok.ok and ok.answers["needs_other"] == "transport"
+        assert ok.ok
+        assert ok.answers["needs_other"] == "transport"
         dropped = check({**GOOD, "needs_other": "transport"})
-        assert dropped.ok and dropped.dropped == ("needs_other",)
+        assert dropped.ok
+        assert dropped.dropped == ("needs_other",)
 
     def test_several_values_for_a_single_answer(self) -> None:
         """Two values posted for a one-answer question is an error, not a silent pick."""
@@ -304,8 +306,12 @@ class TestTypes:
             value = 2
             """
         )
-        good = forms.validate(form, {"d": "2.5", "t": "09:30", "g": "23.03 113.14 5 10", "r": ["c", "a"], "l": "hi"})
-        assert good.ok and good.answers["d"] == 2.5 and good.answers["r"] == ["c", "a"]
+        good = forms.validate(
+            form, {"d": "2.5", "t": "09:30", "g": "23.03 113.14 5 10", "r": ["c", "a"], "l": "hi"}
+        )
+        assert good.ok
+        assert good.answers["d"] == 2.5
+        assert good.answers["r"] == ["c", "a"]
         bad = forms.validate(form, {"d": "abc", "t": "25:00", "g": "95 10", "r": ["a", "b", "c"], "l": "3"})
         assert [e.code for e in bad.errors] == ["decimal", "time", "geopoint", "top", "choice"]
         duplicate = forms.validate(form, {"r": ["a", "a"]})
@@ -318,7 +324,18 @@ ANSWER = st.recursive(
     max_leaves=8,
 )
 KEYS = st.sampled_from(
-    ["consent", "hh_size", "town", "community", "needs", "needs_other", "household", "older_care", "visit_date", "x"]
+    [
+        "consent",
+        "hh_size",
+        "town",
+        "community",
+        "needs",
+        "needs_other",
+        "household",
+        "older_care",
+        "visit_date",
+        "x",
+    ]
 )
 
 
