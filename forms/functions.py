@@ -2,8 +2,10 @@
 
 A value is a string, a float, a bool, or a tuple of scalars: a *nodeset*, the answers to one question
 inside a repeat as seen from outside it. The empty answer is ``""``. Dates are ISO strings.
-Everything here takes values and returns a value; functions that need the tree or the environment
-(``if``, ``coalesce``, ``today``, ``position``, ``indexed-repeat``) live in `forms.evaluate`.
+Everything here takes values and returns a value: the operators (`OPERATORS`, `COMPARE`,
+`ARITHMETIC`) and the functions (`EAGER`). Functions that need the tree or the environment (``if``,
+``coalesce``, ``today``, ``position``, ``indexed-repeat``) live in `forms.evaluate`. The conversions
+test the common exact types (float, then str) first: they run on every comparison of every submission.
 The rules are written out in ``docs/expressions.md``.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 import secrets
 import string
@@ -18,11 +21,17 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
+from typing import TypeVar
 
 from forms.expressions import ExpressionError, compile_regex, format_number
 
 __all__ = [
+    "ARITHMETIC",
+    "COMPARE",
     "EAGER",
+    "EXACT",
+    "MIRRORED",
+    "OPERATORS",
     "EvaluationError",
     "Scalar",
     "Value",
@@ -43,6 +52,7 @@ _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T(.+))?")
 _TIME = re.compile(r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?")
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _LONGEST_UUID = 1000
+_T = TypeVar("_T")
 
 
 class EvaluationError(ExpressionError):
@@ -59,7 +69,11 @@ def items(value: Value) -> tuple[Scalar, ...]:
 
 def to_number(value: Value) -> float:
     """XPath ``number()``: "" and text are NaN, ISO dates are days since 1970-01-01, true is 1."""
-    if isinstance(value, float):
+    if type(value) is float:
+        return value
+    if type(value) is str:
+        return _string_to_number(value)
+    if isinstance(value, float):  # subclasses (numpy.float64) after the exact types
         return value
     if isinstance(value, str):
         return _string_to_number(value)
@@ -100,6 +114,10 @@ def _day_fraction(match: re.Match[str]) -> float:
 
 def to_string(value: Value) -> str:
     """XPath ``string()``: numbers without ".0" or exponents, NaN as "NaN", a nodeset as its first item."""
+    if type(value) is str:
+        return value
+    if type(value) is float:  # whole numbers are most results; format_number handles the rest alike
+        return str(int(value)) if value.is_integer() and -1e16 < value < 1e16 else format_number(value)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -111,8 +129,13 @@ def to_string(value: Value) -> str:
 
 def to_bool(value: Value) -> bool:
     """XPath ``boolean()``: a number is true unless 0 or NaN; a string or nodeset unless empty."""
-    if isinstance(value, bool):
-        return value
+    kind = type(value)
+    if kind is bool:
+        return value is True
+    if kind is float:
+        return value == value and value != 0.0
+    if kind is str:
+        return value != ""
     if isinstance(value, str | tuple):
         return len(value) > 0
     return value == value and value != 0
@@ -127,6 +150,90 @@ def _index(value: Value) -> int | None:
     """An index argument as an int (truncated, clamped), or None when it is NaN ("" or text)."""
     number = to_number(value)
     return None if number != number else int(max(-(2**31), min(2**31, number)))
+
+
+# --------------------------------------------------------------------------------------- operators
+
+
+def _equal(a: Value, b: Value) -> bool:
+    if type(a) is bool or type(b) is bool:
+        return to_bool(a) == to_bool(b)
+    if type(a) is str and type(b) is str:
+        return a == b
+    return to_number(a) == to_number(b)
+
+
+def _nodesets(test: Callable[[Value, Value], bool]) -> Callable[[Value, Value], bool]:
+    """A scalar comparison extended to nodesets: true when any pair of items compares true."""
+
+    def apply(a: Value, b: Value) -> bool:
+        if type(a) is not tuple and type(b) is not tuple:
+            return test(a, b)
+        if type(a) is bool:  # XPath: a nodeset against a boolean compares as booleans
+            b = to_bool(b)
+        elif type(b) is bool:
+            a = to_bool(a)
+        return any(test(x, y) for x in items(a) for y in items(b))
+
+    return apply
+
+
+def _numeric(operation: Callable[[float, float], _T]) -> Callable[[Value, Value], _T]:
+    return lambda a, b: operation(to_number(a), to_number(b))
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0:
+        return math.nan if a == 0 or a != a else math.copysign(math.inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _mod(a: float, b: float) -> float:
+    try:
+        return math.fmod(a, b)  # the sign of the dividend, as XPath asks
+    except ValueError:
+        return math.nan
+
+
+COMPARE: dict[str, Callable[[Value, Value], bool]] = {
+    "=": _nodesets(_equal),
+    "!=": _nodesets(lambda a, b: not _equal(a, b)),
+    "<": _nodesets(_numeric(operator.lt)),
+    "<=": _nodesets(_numeric(operator.le)),
+    ">": _nodesets(_numeric(operator.gt)),
+    ">=": _nodesets(_numeric(operator.ge)),
+}
+"""The comparison operators on any two values, nodesets included."""
+
+ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "div": _div,
+    "mod": _mod,
+}
+"""The arithmetic operators on two numbers (IEEE: never raises)."""
+
+OPERATORS: dict[str, Callable[[Value, Value], Value]] = {
+    "or": lambda a, b: to_bool(a) or to_bool(b),
+    "and": lambda a, b: to_bool(a) and to_bool(b),
+    **COMPARE,
+    **{op: _numeric(compute) for op, compute in ARITHMETIC.items()},
+}
+"""Every binary operator on any two values; all are pure and none raises, so constants fold."""
+
+EXACT: dict[str, Callable[[Value, Value], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+"""The comparisons where no conversion is needed: two floats, or two strings for = and !=."""
+
+MIRRORED = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+"""The comparison that answers the same with its sides swapped (COMPARE treats both sides alike)."""
 
 
 # ----------------------------------------------------------------------------------------- strings
@@ -211,7 +318,13 @@ def _numbers(values: tuple[Value, ...]) -> list[float]:
 
 
 def _sum(value: Value) -> float:
-    return sum(_numbers((value,)), 0.0)  # plain left-to-right addition, as in JavaRosa and the browser
+    total = 0.0  # plain left-to-right addition, as in JavaRosa and the browser (builtin sum()
+    for item in items(value):  # compensates rounding from Python 3.12 on)
+        if type(item) is float:
+            total += item
+        elif item != "":
+            total += to_number(item)
+    return total
 
 
 def _extreme(pick: Callable[[list[float]], float]) -> Callable[..., float]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
@@ -39,6 +39,8 @@ except ImportError:  # pragma: no cover
 
     def compile_bool(node):  # type: ignore[no-untyped-def]
         return lambda env: to_bool(evaluate(node, env))
+
+
 from forms.model import (
     CHOICE_TYPES,
     Calculate,
@@ -180,6 +182,10 @@ class _Plan:
     minimum: float | None = None
     maximum: float | None = None
     compute: Check | None = None
+    checks: bool = False  # a given answer still has checks to pass once every value is known
+    fast: tuple[type, Container[Any]] | None = None  # values taken as they are: (type, accepted)
+    others: frozenset[str] = frozenset()  # the "other, specify" options
+    exclusive: frozenset[str] = frozenset()  # options that stand alone
 
 
 def _plan(c: compiler.Compiled, slot: compiler.Slot) -> _Plan:
@@ -210,7 +216,29 @@ def _plan(c: compiler.Compiled, slot: compiler.Slot) -> _Plan:
         choice_filter=compile_bool(logic["choice_filter"]) if "choice_filter" in logic else None,
         minimum=getattr(q, "minimum", None),
         maximum=getattr(q, "maximum", None),
+        fast=_fast_path(q, options),
+        others=frozenset(n for n, o in (options or {}).items() if o.other),
+        exclusive=frozenset(n for n, o in (options or {}).items() if o.exclusive),
+        checks=any(key in logic for key in ("constraint", "choice_filter"))
+        or getattr(q, "minimum", None) is not None
+        or getattr(q, "maximum", None) is not None,
     )
+
+
+class _Anything:
+    def __contains__(self, value: object) -> bool:
+        return True
+
+
+def _fast_path(q: Any, options: dict[str, Choice] | None) -> tuple[type, Container[Any]] | None:
+    """Values a question takes exactly as JSON sends them: choice names, whole numbers, text."""
+    if isinstance(q, SelectOne | Likert):
+        return (str, frozenset(options or ()))
+    if isinstance(q, Integer):
+        return (int, _Anything())
+    if isinstance(q, Text):
+        return (str, _Anything())
+    return None
 
 
 class _Plans:
@@ -224,8 +252,35 @@ class _Plans:
             owner: tuple(_plan(compiled, compiled.slots[name]) for name in scope.order)
             for owner, scope in compiled.scopes.items()
         }
+        self.rows = {  # the same plans as flat tuples, for the hot loop in _Run.scope
+            owner: tuple(
+                (
+                    p,
+                    p.name,
+                    p.kind,
+                    p.conditions,
+                    p.other_key,
+                    p.fast[0] if p.fast else None,
+                    p.fast[1] if p.fast else (),
+                    p.others,
+                    p.checks,
+                    p.required or p.required_if is not None,
+                )
+                for p in plans
+            )
+            for owner, plans in self.scopes.items()
+        }
         self.resolvers: dict[str | None, dict[str, tuple[int, tuple[str, ...], bool]]] = {
             owner: {} for owner in compiled.scopes
+        }
+        self.local = {  # the questions of each scope itself, read straight from its frame
+            owner: frozenset(
+                name
+                for name, slot in compiled.slots.items()
+                if not isinstance(slot.question, Repeat)
+                and (slot.repeats[-1] if slot.repeats else None) == owner
+            )
+            for owner in compiled.scopes
         }
 
     def resolver(self, owner: str | None, name: str) -> tuple[int, tuple[str, ...], bool]:
@@ -258,17 +313,21 @@ class _Frame:
 class _Env:
     """What an expression sees from one frame: XPath values by name, ``.``, choice columns."""
 
-    __slots__ = ("_today", "current_value", "fields", "frame", "plans", "resolved")
+    __slots__ = ("_today", "current_value", "fields", "frame", "local", "plans", "resolved", "values")
 
     def __init__(self, plans: _Plans, frame: _Frame, today: date) -> None:
         self.plans = plans
         self.frame = frame
+        self.values = frame.values
+        self.local = plans.local[frame.owner]
         self.resolved = plans.resolvers[frame.owner]
         self._today = today
         self.current_value: Any = ""
         self.fields: Mapping[str, str] = {}
 
     def ref(self, name: str) -> Any:
+        if name in self.local:
+            return self.values.get(name, "")
         found = self.resolved.get(name) or self.plans.resolver(self.frame.owner, name)
         climb, gather, is_repeat = found
         frame = self.frame
@@ -324,7 +383,7 @@ class _Run:
         self.today = today or date.today()
         self.errors: list[AnswerProblem] = []
         self.dropped: list[str] = []
-        self.pending: list[tuple[_Plan, str, _Env, Any, Any]] = []
+        self.pending: list[tuple[_Plan, str, _Env, Any, Any]] = []  # (plan, path prefix, …)
 
     def fail(self, path: str, code: str, plan: _Plan | None = None, **params: object) -> None:
         self.errors.append(AnswerProblem(path, code, self.message(code, plan, params)))
@@ -341,31 +400,72 @@ class _Run:
         return text_in(MESSAGES[code], self.language, "en").format(**params)
 
     def scope(self, owner: str | None, raw: dict[str, Any], frame: _Frame, prefix: str) -> dict[str, Any]:
-        """Evaluate one scope's questions in dependency order; return its cleaned answers."""
+        """Evaluate one scope's questions in dependency order; return its cleaned answers.
+
+        This loop runs for every question of every submission, so it is written flat: no path
+        string is built unless something is wrong, and a group's relevance is decided once.
+        """
         out: dict[str, Any] = {}
         env = _Env(self.plans, frame, self.today)
         values = frame.values
-        for plan in self.plans.scopes[owner]:
-            name = plan.name
-            value = raw.pop(name, None)
-            other = raw.pop(plan.other_key, None) if plan.other_key else None
-            if not all(condition(env) for condition in plan.conditions):
-                values[name] = ""
-                self.not_relevant(f"{prefix}{name}", value, other)
-            elif plan.kind == ANSWER:
-                self.answer(plan, value, other, env, f"{prefix}{name}", out)
-            elif plan.kind == CALCULATE:
+        pop = raw.pop
+        pending = self.pending.append
+        decided: dict[Check, bool] = {}
+        for (
+            plan,
+            name,
+            kind,
+            conditions,
+            other_key,
+            fast_type,
+            accepted,
+            others,
+            checks,
+            must,
+        ) in self.plans.rows[owner]:
+            value = pop(name, None)
+            other = pop(other_key, None) if other_key else None
+            relevant = True
+            for condition in conditions:
+                known = decided.get(condition)
+                if known is None:
+                    known = decided[condition] = condition(env)
+                if not known:
+                    relevant = False
+                    break
+            if not relevant:
+                if value is not None or other is not None:
+                    self.not_relevant(prefix + name, value, other)
+            elif kind == ANSWER:
+                if value is None or value == "":
+                    if must:
+                        pending((plan, prefix, env, None, ""))
+                    if other is not None:
+                        self.other(plan, None, other, prefix + name, out)
+                elif type(value) is fast_type and value in accepted:
+                    # the common case, inlined: a valid choice name, or a whole number as JSON sends it
+                    values[name] = xpath = value if fast_type is str else float(value)
+                    out[name] = value
+                    if other is not None or value in others:
+                        self.other(plan, value, other, prefix + name, out)
+                    if checks:
+                        pending((plan, prefix, env, value, xpath))
+                else:
+                    self.answer(plan, value, other, env, prefix, out)
+            elif kind == CALCULATE:
                 result = plan.compute(env) if plan.compute else ""
-                values[name] = result = "" if result != result else result  # NaN is no value
-                if result != "":
-                    out[name] = _json_value(result)
-            elif plan.kind == REPEAT:
-                self.repeat(plan, value, frame, env, f"{prefix}{name}", out)
+                if result == result and result != "":  # NaN is no value
+                    values[name] = result
+                    if type(result) is float and result.is_integer() and -_EXACT < result < _EXACT:
+                        result = int(result)
+                    out[name] = result
+            elif kind == REPEAT:
+                self.repeat(plan, value, frame, env, prefix + name, out)
             elif not _empty(value):
-                self.fail(f"{prefix}{name}", "no_answer", plan)
+                self.fail(prefix + name, "no_answer", plan)
         for key in raw:
             if not _empty(raw[key]):
-                self.fail(f"{prefix}{key}", "unknown")
+                self.fail(prefix + key, "unknown")
         return out
 
     def not_relevant(self, path: str, value: Any, other: Any) -> None:
@@ -374,19 +474,21 @@ class _Run:
         if not _empty(other):
             self.dropped.append(f"{path}_other")
 
-    def answer(self, plan: _Plan, value: Any, other: Any, env: _Env, path: str, out: dict[str, Any]) -> None:
+    def answer(
+        self, plan: _Plan, value: Any, other: Any, env: _Env, prefix: str, out: dict[str, Any]
+    ) -> None:
         try:
             clean, xpath = self.read(plan, value)
         except _Invalid as bad:
-            self.fail(path, bad.code, plan, **bad.params)
-            env.frame.values[plan.name] = ""
+            self.fail(prefix + plan.name, bad.code, plan, **bad.params)
             return
-        env.frame.values[plan.name] = xpath
         if clean is not None:
+            env.frame.values[plan.name] = xpath
             out[plan.name] = clean
         if plan.other_key:
-            self.other(plan, clean, other, path, out)
-        self.pending.append((plan, path, env, clean, xpath))
+            self.other(plan, clean, other, prefix + plan.name, out)
+        if plan.checks or (clean is None and (plan.required or plan.required_if)):
+            self.pending.append((plan, prefix, env, clean, xpath))
 
     def other(self, plan: _Plan, clean: Any, other: Any, path: str, out: dict[str, Any]) -> None:
         """The "other, specify" text: required when "other" is chosen, dropped otherwise."""
@@ -406,7 +508,7 @@ class _Run:
         name = plan.name
         frame.instances[name] = []
         items = [] if value is None else value
-        if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        if not isinstance(items, list) or any(not isinstance(i, Mapping) for i in items):
             self.fail(path, "repeat", plan)
             return
         if plan.compute is not None:
@@ -423,15 +525,18 @@ class _Run:
 
     def read(self, plan: _Plan, value: Any) -> tuple[Any, Any]:
         """The cleaned answer and its XPath value; (None, "") when unanswered."""
-        if not plan.multi:
+        if plan.multi:
+            return plan.reader(self, plan, value)  # type: ignore[misc]
+        if type(value) is not str and isinstance(value, list | tuple):
             value = _single(value)
-        if _empty(value):
+        if value is None or (type(value) is str and (not value or value.isspace())):
             return None, ""
         return plan.reader(self, plan, value)  # type: ignore[misc]
 
     def finish(self) -> None:
         """Required, ranges, constraints, choices: checks that need every value known."""
-        for plan, path, env, clean, xpath in self.pending:
+        for plan, prefix, env, clean, xpath in self.pending:
+            path = prefix + plan.name
             if clean is None:
                 required = plan.required_if(env) if plan.required_if else plan.required
                 if required:
@@ -498,23 +603,24 @@ def _read_choice(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
 
 
 def _read_choices(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
-    if isinstance(value, str):
+    if type(value) is str:
         value = value.split()
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+    elif not isinstance(value, list | tuple):
         raise _Invalid("choice", value=value)
-    chosen = [v for v in value if v != ""]
+    options: dict[str, Choice] = plan.options  # type: ignore[assignment]
+    chosen = []
+    for v in value:
+        if type(v) is not str or (v not in options and v.strip() != ""):
+            raise _Invalid("choice", value=v)
+        if v in options:
+            chosen.append(v)
     if not chosen:
         return None, ""
-    options: dict[str, Choice] = plan.options  # type: ignore[assignment]
-    for v in chosen:
-        if v not in options:
-            raise _Invalid("choice", value=v)
-        if chosen.count(v) > 1:
-            raise _Invalid("duplicate", value=v)
     if len(chosen) > 1:
-        for v in chosen:
-            if options[v].exclusive:
-                raise _Invalid("exclusive", value=v)
+        if len(set(chosen)) < len(chosen):
+            raise _Invalid("duplicate", value=next(v for v in chosen if chosen.count(v) > 1))
+        if not plan.exclusive.isdisjoint(chosen):
+            raise _Invalid("exclusive", value=next(v for v in chosen if v in plan.exclusive))
     top = getattr(plan.slot.question, "top", None)
     if top is not None and len(chosen) > top:
         raise _Invalid("top", top=top)
@@ -598,8 +704,11 @@ def _empty(value: Any) -> bool:
     return False
 
 
+_EXACT = 2.0**53  # floats below this in size are whole numbers JSON can carry exactly
+
+
 def _json_value(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+    if isinstance(value, float) and value.is_integer() and -_EXACT < value < _EXACT:
         return int(value)
     if isinstance(value, tuple):
         return [_json_value(v) for v in value]
@@ -611,6 +720,8 @@ _INDEXED = re.compile(r"^(?P<name>[^\[\].]+)\[(?P<index>\d+)\]\.(?P<rest>.+)$")
 
 def _unflatten(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Answers with HTML-post keys like ``household[2].age`` folded into lists of dicts."""
+    if "[" not in "".join(answers):
+        return dict(answers)
     out: dict[str, Any] = {}
     nested: dict[str, dict[int, dict[str, Any]]] = {}
     for key, value in answers.items():
