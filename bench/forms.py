@@ -174,7 +174,8 @@ def bench_validate(count: int, repeat: int) -> list[tuple[str, float]]:
     valid = sum(forms.validate(compiled, s).ok for s in submissions)
     members = statistics.mean(len(s.get("members", ())) for s in submissions)
     seconds = best(lambda: [forms.validate(compiled, s) for s in submissions], repeat)
-    label = f"validate {count} household submissions ({members:.1f} members, {100 * valid / count:.0f}% valid)"
+    share = 100 * valid / count
+    label = f"validate {count} household submissions ({members:.1f} members, {share:.0f}% valid)"
     return [(label, seconds)]
 
 
