@@ -211,8 +211,6 @@ def compile_form(form: Form, source: str = "<form>") -> Compiled:
 def _check_choices(checker: _Checker, form: Form) -> dict[str, dict[str, Choice]]:
     lists: dict[str, dict[str, Choice]] = {}
     for list_name, options in form.choices.items():
-        if not options:
-            checker.error(f"choices.{list_name}", "choice list is empty")
         by_name: dict[str, Choice] = {}
         for choice in options:
             if choice.name in by_name:
@@ -263,6 +261,8 @@ def _check_question(checker, q, path, what, choices, names) -> None:  # type: ig
         options = choices.get(q.choices)
         if options is None:
             checker.error(f"{where}, choices", f"no choice list named {q.choices!r}")
+        elif not options:
+            checker.error(f"{where}, choices", f"choice list {q.choices!r} is empty")
         elif isinstance(q, Likert) and any(c.value is None for c in options.values()):
             checker.error(f"{where}, choices", f"likert list {q.choices!r} needs a value on every choice")
         elif isinstance(q, Rank) and q.top is not None and q.top > len(options):

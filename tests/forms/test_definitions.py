@@ -5,6 +5,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 from formhelpers import HEADER, make_form
+from hypothesis import HealthCheck, given, settings
+from strategies import forms as random_forms
 
 import forms
 from forms.errors import DefinitionError
@@ -313,3 +315,11 @@ class TestTomlWriting:
         assert 'label = { zh = "家庭成员", en = "Household" }' in text
         assert forms.loads(text) == form
         assert forms.loads(forms.dumps(form, "json"), "json") == form
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_forms())
+def test_random_forms_round_trip_through_our_writers(form: forms.Form) -> None:
+    """Any form the model admits comes back equal from our readable TOML writer and from JSON."""
+    assert forms.parse(forms.dumps(form), "toml")[0] == form
+    assert forms.parse(forms.dumps(form, "json"), "json")[0] == form
