@@ -3,25 +3,25 @@
 `compile_node` turns an AST from `forms.expressions` once into a tree of closures (no source text,
 no ``eval``), with literals folded in and fast paths for common shapes (``${age} >= 60``) that fall
 back to the general rule for other types; `evaluate(node, env)` calls it on the environment (`Env`:
-answers, the current value, choice columns, the repeat position, today). `compile_bool` is the same
-as a condition. Missing or empty answers are ``""``, which compares false and computes to NaN.
-`EvaluationError` is only for expressions that cannot run at all (unknown function, wrong arity,
-invalid regex, ``position()`` without ``..``, ``indexed-repeat()`` without references), raised when
-evaluation reaches the call, never when compiling; `forms.expressions.check_calls` finds them first.
+answers, the current value, choice columns, the repeat position, today; `Env` and `MappingEnv` live
+in `forms.env` and are re-exported here). `compile_bool` is the same as a condition. Missing or
+empty answers are ``""``, which compares false and computes to NaN. `EvaluationError` is only for
+expressions that cannot run at all (unknown function, wrong arity, invalid regex, ``position()``
+without ``..``, ``indexed-repeat()`` without references), raised when evaluation reaches the call,
+never when compiling; `forms.expressions.check_calls` finds them first.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
-from datetime import date
-from types import MappingProxyType
-from typing import Protocol, TypeVar, cast
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from forms import expressions, functions
+from forms.env import Env, MappingEnv
 from forms.expressions import Binary, Call, Current, Field, Node, Num, Parent, Ref, Str, Unary
-from forms.functions import EvaluationError, Value, items, to_answer, to_bool, to_number, to_string
+from forms.functions import EvaluationError, Value, to_answer, to_bool, to_number, to_string
 
 __all__ = [
     "Env",
@@ -39,82 +39,6 @@ __all__ = [
     "to_number",
     "to_string",
 ]
-
-
-class Env(Protocol):
-    """Where an expression's names get their values."""
-
-    def ref(self, name: str) -> Value:
-        """The answer to ``${name}``: a scalar, or a tuple for a question inside a repeat."""
-        ...
-
-    def current(self) -> Value:
-        """The value of ``.``."""
-        ...
-
-    def field(self, name: str) -> Value:
-        """A column of the choice row being filtered; ``""`` when absent."""
-        ...
-
-    def position(self) -> int:
-        """The 1-based index of the current repeat instance; 0 outside a repeat."""
-        ...
-
-    def indexed(self, name: str, repeat: str, index: int) -> Value:
-        """``indexed-repeat(${name}, ${repeat}, index)``: the answer in the index-th instance (1-based)."""
-        ...
-
-    def today(self) -> date:
-        """Today's date, as the interview sees it."""
-        ...
-
-
-_NO_FIELDS: Mapping[str, Value] = MappingProxyType({})
-
-
-class MappingEnv:
-    """An `Env` over plain mappings, for tests and tools; unknown names read as ``""``."""
-
-    __slots__ = ("_current", "_fields", "_position", "_today", "values")
-
-    def __init__(
-        self,
-        values: Mapping[str, Value],
-        current: Value = "",
-        fields: Mapping[str, Value] = _NO_FIELDS,
-        position: int = 0,
-        today: date | None = None,
-    ) -> None:
-        self.values = values
-        self._current = current
-        self._fields = fields
-        self._position = position
-        self._today = today
-
-    def ref(self, name: str) -> Value:
-        """The value stored under ``name``, or ``""``."""
-        return self.values.get(name, "")
-
-    def current(self) -> Value:
-        """The value given as ``current``."""
-        return self._current
-
-    def field(self, name: str) -> Value:
-        """The choice column ``name``, or ``""``."""
-        return self._fields.get(name, "")
-
-    def position(self) -> int:
-        """The position given."""
-        return self._position
-
-    def indexed(self, name: str, repeat: str, index: int) -> Value:
-        """The index-th (1-based) item of ``values[name]``; ``""`` out of range."""
-        answers = items(self.values.get(name, ()))
-        return answers[index - 1] if 1 <= index <= len(answers) else ""
-
-    def today(self) -> date:
-        """The date given, else the real today."""
-        return self._today or date.today()
 
 
 # ------------------------------------------------------------------------------------------ entry points

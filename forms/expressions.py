@@ -4,7 +4,9 @@ Field people write XPath-flavoured expressions such as ``${age} >= 60 and select
 `parse` turns that text into data, `unparse` turns data back into canonical text, and `references`,
 `calls`, `uses_current` and `check_calls` answer static questions. Running an expression is
 `forms.evaluate`'s job; nothing here runs one, and nothing anywhere uses ``eval``.
-The grammar and every function are described in ``docs/expressions.md``.
+The grammar and every function are described in ``docs/expressions.md``. This module holds the AST,
+the parser, the printer and the static helpers; the tokens come from `forms.lexer`, where
+`ExpressionError` is defined (it is re-exported here, its public home).
 
 Errors::
 
@@ -17,12 +19,13 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import msgspec
+
+from forms.lexer import ExpressionError, Token, tokens
 
 __all__ = [
     "FUNCTIONS",
@@ -54,34 +57,6 @@ __all__ = [
     "uses_current",
     "walk",
 ]
-
-
-class ExpressionError(ValueError):
-    """An expression that cannot be parsed or run, with the place in its source."""
-
-    def __init__(self, message: str, source: str = "", position: int = 0) -> None:
-        super().__init__(message, source, position)
-        self.message = message
-        self.source = source
-        self.position = position
-
-    @property
-    def column(self) -> int:
-        """The 1-based column of the problem, counted in characters from the start of the source."""
-        return self.position + 1
-
-    def __str__(self) -> str:
-        return f"{self.message} at column {self.column}"
-
-    def pointer(self) -> str:
-        """The source line and a caret under the problem, for a terminal or a ``<pre>``."""
-        start = self.source.rfind("\n", 0, self.position) + 1
-        end = self.source.find("\n", self.position)
-        line = self.source[start : end if end >= 0 else len(self.source)]
-        width = sum(
-            2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[: self.position - start]
-        )
-        return f"{line}\n{' ' * width}^"
 
 
 # ---------------------------------------------------------------------------------------------- the AST
@@ -165,7 +140,7 @@ def node_from_json(data: bytes | str) -> Node:
     return _DECODER.decode(data)
 
 
-# ----------------------------------------------------------------------------------------- the lexer
+# ---------------------------------------------------------------------------------------- the parser
 
 KEYWORDS = frozenset({"and", "or", "div", "mod"})
 _PRECEDENCE = {"or": 1, "and": 2, "=": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4}
@@ -173,150 +148,24 @@ _PRECEDENCE |= {"+": 5, "-": 5, "*": 6, "div": 6, "mod": 6}
 _LEVELS = tuple(frozenset(op for op, p in _PRECEDENCE.items() if p == level) for level in range(1, 7))
 _UNARY, _PRIMARY = 7, 8
 
-_INVISIBLE = "\u200b\ufeff"  # zero-width space and BOM: pasted from Word and Excel, never meant
-_NUMBER_RUN = re.compile(r"[0-9A-Za-z_.]+")
-_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
-_OPERATORS = ("!=", "<=", ">=", "=", "<", ">", "+", "-", "*", "(", ")", ",")
-_HINTS = {
-    "==": "use '=' instead of '=='",
-    "&&": "use 'and' instead of '&&'",
-    "||": "use 'or' instead of '||'",
-    "!": "use not(...) or '!=' instead of '!'",
-    "/": "unsupported '/' (divide with 'div'; refer to questions as ${name})",
-}
-_CURLY_QUOTES = "‘’“”"
-
-
-class _Token(NamedTuple):
-    """One lexical token: ``kind`` is num, str, ref, name, end or the operator/punctuation itself."""
-
-    kind: str
-    text: str
-    pos: int
-    end: int
-
-
-def _is_digit(char: str) -> bool:
-    return len(char) == 1 and "0" <= char <= "9"
-
-
-def _is_name_start(char: str) -> bool:
-    return char == "_" or char.isalpha()
-
-
-def _is_name_char(char: str) -> bool:
-    return char in "_-." or unicodedata.category(char)[0] in "LMN"
-
-
-def _is_name(text: str) -> bool:
-    return bool(text) and _is_name_start(text[0]) and all(_is_name_char(c) for c in text[1:])
-
-
-def _tokens(source: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    index = 0
-    while True:
-        while index < len(source) and (source[index].isspace() or source[index] in _INVISIBLE):
-            index += 1
-        if index == len(source):
-            end = tokens[-1].end if tokens else 0
-            return [*tokens, _Token("end", "", end, end)]
-        tokens.append(_token_at(source, index))
-        index = tokens[-1].end
-
-
-def _token_at(source: str, i: int) -> _Token:
-    char = source[i]
-    if char == "$":
-        return _reference(source, i)
-    if char in "'\"":
-        return _string(source, i)
-    if _is_digit(char) or (char == "." and _is_digit(source[i + 1 : i + 2])):
-        return _number(source, i)
-    if char == ".":
-        return _Token("..", "..", i, i + 2) if source.startswith("..", i) else _Token(".", ".", i, i + 1)
-    if _is_name_start(char):
-        return _name(source, i)
-    for hint in ("==", "&&", "||"):
-        if source.startswith(hint, i):
-            raise ExpressionError(_HINTS[hint], source, i)
-    for op in _OPERATORS:
-        if source.startswith(op, i):
-            return _Token(op, op, i, i + len(op))
-    raise ExpressionError(_unknown_character(char), source, i)
-
-
-def _unknown_character(char: str) -> str:
-    if char in _HINTS:
-        return _HINTS[char]
-    if "\uff01" <= char <= "\uff5e":
-        return f"full-width {char!r} (use {chr(ord(char) - 0xFEE0)!r})"
-    if char in _CURLY_QUOTES:
-        return f"curly quote {char!r} (quote strings with ' or \")"
-    return f"unexpected character {char!r}"
-
-
-def _reference(source: str, i: int) -> _Token:
-    if not source.startswith("${", i):
-        raise ExpressionError("unexpected '$' (a reference is written ${name})", source, i)
-    close = source.find("}", i + 2)
-    nested = source.find("${", i + 2)
-    if close < 0 or 0 <= nested < close:
-        raise ExpressionError("unclosed '${'", source, i)
-    name = source[i + 2 : close].strip()
-    if not name:
-        raise ExpressionError("empty reference '${}'", source, i)
-    if not _is_name(name):
-        raise ExpressionError(f"invalid question name {name!r} in '${{...}}'", source, i)
-    return _Token("ref", name, i, close + 1)
-
-
-def _string(source: str, i: int) -> _Token:
-    close = source.find(source[i], i + 1)
-    if close < 0:
-        raise ExpressionError(f"unterminated string (no closing {source[i]})", source, i)
-    return _Token("str", source[i + 1 : close], i, close + 1)
-
-
-def _number(source: str, i: int) -> _Token:
-    match = _NUMBER_RUN.match(source, i)
-    text = match.group() if match else source[i]
-    if not _NUMBER.fullmatch(text):
-        raise ExpressionError(f"bad number {text!r}", source, i)
-    return _Token("num", text, i, i + len(text))
-
-
-def _name(source: str, i: int) -> _Token:
-    end = i + 1
-    while end < len(source) and _is_name_char(source[end]):
-        end += 1
-    if source.startswith(":", end) and _is_name_start(source[end + 1 : end + 2] or "0"):
-        end += 2  # a prefixed name such as jr:choice-name
-        while end < len(source) and _is_name_char(source[end]):
-            end += 1
-    return _Token("name", source[i:end], i, end)
-
-
-# ---------------------------------------------------------------------------------------- the parser
-
 
 class _Parser:
     """Recursive descent over the XPath 1.0 precedence levels, loosest first."""
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.tokens = _tokens(source)
+        self.tokens = tokens(source)
         self.index = 0
 
-    def peek(self) -> _Token:
+    def peek(self) -> Token:
         return self.tokens[self.index]
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         token = self.tokens[self.index]
         self.index += 1
         return token
 
-    def fail(self, token: _Token, expected: str = "") -> ExpressionError:
+    def fail(self, token: Token, expected: str = "") -> ExpressionError:
         found = _describe(token, self.source)
         message = f"expected {expected} but found {found}" if expected else f"unexpected {found}"
         return ExpressionError(message, self.source, token.pos)
@@ -367,7 +216,7 @@ class _Parser:
                 return self.call(token) if self.peek().kind == "(" else Field(token.text, pos=token.pos)
         raise self.fail(token)
 
-    def call(self, name: _Token) -> Call:
+    def call(self, name: Token) -> Call:
         self.take()
         args: list[Node] = []
         if self.peek().kind == ")":
@@ -382,7 +231,7 @@ class _Parser:
                 raise self.fail(token, f"',' or ')' in {name.text}()")
 
 
-def _describe(token: _Token, source: str) -> str:
+def _describe(token: Token, source: str) -> str:
     if token.kind == "end":
         return "end of expression"
     text = source[token.pos : token.end]
