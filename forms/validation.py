@@ -159,7 +159,7 @@ def validate(
 # --------------------------------------------------------------------------------------------
 # Plans: what to do for each question, decided once per compiled form.
 
-ANSWER, CALCULATE, NOTE, REPEAT = range(4)
+ANSWER, CALCULATE, NOTE, REPEAT, MULTI = range(5)
 Check = Callable[[Any], Any]
 
 
@@ -186,6 +186,7 @@ class _Plan:
     fast: tuple[type, Container[Any]] | None = None  # values taken as they are: (type, accepted)
     others: frozenset[str] = frozenset()  # the "other, specify" options
     exclusive: frozenset[str] = frozenset()  # options that stand alone
+    top: int | None = None  # a rank's k
 
 
 def _plan(c: compiler.Compiled, slot: compiler.Slot) -> _Plan:
@@ -204,7 +205,7 @@ def _plan(c: compiler.Compiled, slot: compiler.Slot) -> _Plan:
     return _Plan(
         slot,
         q.name,
-        ANSWER,
+        MULTI if isinstance(q, SelectMultiple | Rank) else ANSWER,
         conditions,
         reader=_READERS[type(q)],
         multi=isinstance(q, SelectMultiple | Rank),
@@ -219,6 +220,7 @@ def _plan(c: compiler.Compiled, slot: compiler.Slot) -> _Plan:
         fast=_fast_path(q, options),
         others=frozenset(n for n, o in (options or {}).items() if o.other),
         exclusive=frozenset(n for n, o in (options or {}).items() if o.exclusive),
+        top=getattr(q, "top", None),
         checks=any(key in logic for key in ("constraint", "choice_filter"))
         or getattr(q, "minimum", None) is not None
         or getattr(q, "maximum", None) is not None,
@@ -261,7 +263,7 @@ class _Plans:
                     p.conditions,
                     p.other_key,
                     p.fast[0] if p.fast else None,
-                    p.fast[1] if p.fast else (),
+                    p.fast[1] if p.fast else frozenset(p.options or ()),
                     p.others,
                     p.checks,
                     p.required or p.required_if is not None,
@@ -335,8 +337,10 @@ class _Env:
             frame = frame.parent  # type: ignore[assignment]
         if not gather:
             if is_repeat:
-                return tuple("" for _ in frame.instances.get(name, ()))
+                return ("",) * len(frame.instances.get(name, ()))
             return frame.values.get(name, "")
+        if len(gather) == 1 and not is_repeat:  # ${q} of a roster, from outside it
+            return tuple([child.values.get(name, "") for child in frame.instances.get(gather[0], ())])
         return tuple(_collect(frame, gather, name, is_repeat))
 
     def current(self) -> Any:
@@ -436,12 +440,22 @@ class _Run:
             if not relevant:
                 if value is not None or other is not None:
                     self.not_relevant(prefix + name, value, other)
-            elif kind == ANSWER:
+            elif kind in (ANSWER, MULTI):
                 if value is None or value == "":
                     if must:
                         pending((plan, prefix, env, None, ""))
                     if other is not None:
                         self.other(plan, None, other, prefix + name, out)
+                elif kind == MULTI:
+                    if type(value) is list and _plain_choices(value, plan, accepted):
+                        values[name] = xpath = " ".join(value)
+                        out[name] = value
+                        if other is not None or not others.isdisjoint(value):
+                            self.other(plan, value, other, prefix + name, out)
+                        if checks:
+                            pending((plan, prefix, env, value, xpath))
+                    else:
+                        self.answer(plan, value, other, env, prefix, out)
                 elif type(value) is fast_type and value in accepted:
                     # the common case, inlined: a valid choice name, or a whole number as JSON sends it
                     values[name] = xpath = value if fast_type is str else float(value)
@@ -602,6 +616,17 @@ def _read_choice(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     return value, value
 
 
+def _plain_choices(value: list[Any], plan: _Plan, accepted: frozenset[str]) -> bool:
+    """True for a list of distinct valid options that needs no closer look (the common case)."""
+    n = len(value)
+    return (
+        n > 0
+        and accepted.issuperset(value)
+        and (n == 1 or (len(set(value)) == n and plan.exclusive.isdisjoint(value)))
+        and (plan.top is None or n <= plan.top)
+    )
+
+
 def _read_choices(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
     if type(value) is str:
         value = value.split()
@@ -621,9 +646,8 @@ def _read_choices(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
             raise _Invalid("duplicate", value=next(v for v in chosen if chosen.count(v) > 1))
         if not plan.exclusive.isdisjoint(chosen):
             raise _Invalid("exclusive", value=next(v for v in chosen if v in plan.exclusive))
-    top = getattr(plan.slot.question, "top", None)
-    if top is not None and len(chosen) > top:
-        raise _Invalid("top", top=top)
+    if plan.top is not None and len(chosen) > plan.top:
+        raise _Invalid("top", top=plan.top)
     return chosen, " ".join(chosen)
 
 
