@@ -317,7 +317,7 @@ class _Env:
 
     __slots__ = ("_today", "current_value", "fields", "frame", "local", "plans", "resolved", "values")
 
-    def __init__(self, plans: _Plans, frame: _Frame, today: date) -> None:
+    def __init__(self, plans: _Plans, frame: _Frame, today: date | None) -> None:
         self.plans = plans
         self.frame = frame
         self.values = frame.values
@@ -359,7 +359,7 @@ class _Env:
         return values
 
     def today(self) -> date:
-        return self._today
+        return self._today or date.today()  # asked only by the few forms that call today()
 
 
 def _collect(frame: _Frame, repeats: tuple[str, ...], name: str, is_repeat: bool) -> list[Any]:
@@ -384,7 +384,7 @@ class _Run:
         self.plans = plans
         self.form = plans.form
         self.language = language or self.form.default_language
-        self.today = today or date.today()
+        self.today = today
         self.errors: list[AnswerProblem] = []
         self.dropped: list[str] = []
         self.pending: list[tuple[_Plan, str, _Env, Any, Any]] = []  # (plan, path prefix, …)
