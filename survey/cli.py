@@ -3,6 +3,8 @@
     survey forms check PATH...                       exit 0 when every file is valid, else 1
     survey forms import-xlsform IN.xlsx -o OUT.toml  XLSForm → TOML (warnings on stderr)
     survey forms export-xlsform IN.toml -o OUT.xlsx  TOML or JSON → XLSForm
+    survey serve / db upgrade / demo                 the server (survey/cli_server.py)
+    survey users add / tokens create                 accounts (survey/cli_accounts.py)
 
 Problems print one per line as ``PATH: WHERE: PROBLEM``, the same way the web upload shows them.
 """
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import forms
 from forms.errors import DefinitionError, Problem
+from survey import cli_accounts, cli_server
+from survey.settings import Settings
 
 
 def _print(problems: Sequence[Problem]) -> None:
@@ -77,6 +81,8 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("input", metavar="IN.toml")
     exp.add_argument("-o", "--output", required=True, metavar="OUT.xlsx")
     exp.set_defaults(run=forms_export_xlsform)
+    for module in (cli_server, cli_accounts):
+        module.register(commands)
     return top
 
 
@@ -84,6 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``survey`` command line; the exit status."""
     args = parser().parse_args(argv)
     return int(args.run(args))
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with ``--db``, ``--host`` and ``--port`` when given."""
+    return Settings.from_env(
+        database_url=getattr(args, "db", None), host=getattr(args, "host", None), port=getattr(args, "port", None)
+    )
 
 
 if __name__ == "__main__":

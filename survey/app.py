@@ -1,0 +1,57 @@
+"""The application factory: read it top to bottom to see everything the app is made of."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from survey.settings import Settings
+from survey.store import db as store
+from survey.web import ROUTES
+from survey.web.deps import provide_db, provide_principal
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+log = logging.getLogger("survey")
+
+
+@get("/health", media_type=MediaType.JSON, sync_to_thread=False)
+def health() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Every error as JSON with its status; unexpected ones are logged and never leak details."""
+    if isinstance(exc, HTTPException):
+        status, detail = exc.status_code, exc.detail
+        extra = exc.extra if isinstance(exc.extra, dict) else {}
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        status, detail, extra = HTTP_500_INTERNAL_SERVER_ERROR, "internal error", {}
+    return Response({"status": status, "detail": detail, **extra}, status_code=status)
+
+
+def create_app(settings: Settings) -> Litestar:
+    """The Tanfang app for ``settings``: its own engine, sessions and routes."""
+    engine = store.make_engine(settings.database_url)
+    store.ensure_schema(engine)
+    app = Litestar(
+        route_handlers=[health, *ROUTES],
+        dependencies={"db": Provide(provide_db), "principal": Provide(provide_principal, sync_to_thread=False)},
+        exception_handlers={Exception: error_response},
+        openapi_config=OpenAPIConfig(title="Tanfang", version="1", path="/schema"),
+        request_max_body_size=settings.max_body_bytes,
+        on_shutdown=[engine.dispose],
+        debug=settings.debug,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = store.session_factory(engine)
+    return app

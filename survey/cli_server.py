@@ -1,0 +1,62 @@
+"""``survey serve`` and ``survey db upgrade``: run the server, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_db_option(command: argparse.ArgumentParser) -> None:
+    """``--db URL``: the database for this command (else SURVEY_DATABASE_URL, else a SQLite file here)."""
+    command.add_argument("--db", metavar="URL", help="database URL (default: SURVEY_DATABASE_URL or ./tanfang.sqlite3)")
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the app with uvicorn; several workers share the database and nothing else."""
+    import uvicorn
+
+    from survey.cli import settings_for
+
+    settings = settings_for(args)
+    from survey.store import db
+
+    db.ensure_schema(db.make_engine(settings.database_url))  # once, before the workers start
+    env = {"SURVEY_DATABASE_URL": settings.database_url}
+    import os
+
+    os.environ.update(env)
+    uvicorn.run(
+        "survey.asgi:app",
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_level="warning",
+        limit_concurrency=None,
+    )
+    return 0
+
+
+def db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the migrations to the database."""
+    from survey.cli import settings_for
+    from survey.store import db
+
+    settings = settings_for(args)
+    db.upgrade(settings.database_url)
+    print(f"database at {db.make_engine(settings.database_url).url!r} is up to date")
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add the server commands to the ``survey`` parser."""
+    serve_cmd = commands.add_parser("serve", help="run the server")
+    add_db_option(serve_cmd)
+    serve_cmd.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, help="port (default 8000)")
+    serve_cmd.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve_cmd.set_defaults(run=serve)
+    db_cmd = commands.add_parser("db", help="the database")
+    db_sub = db_cmd.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
+    add_db_option(upgrade)
+    upgrade.set_defaults(run=db_upgrade)

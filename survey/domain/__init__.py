@@ -1,0 +1,1 @@
+"""Business rules of the application: accounts, publishing, sync, exports, the demo."""

@@ -1,0 +1,146 @@
+"""Users, roles, API tokens and browser sessions.
+
+Passwords are stored as argon2 hashes; tokens and session ids only as SHA-256 digests, so a copy
+of the database gives no one a way in. A :class:`Principal` is who is asking, with their roles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from msgspec import Struct
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session as DbSession
+
+from survey.store.models import ROLES, ApiToken, AuditLog, Membership, Session, User, utcnow
+
+_HASHER = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be done (unknown role, taken username…)."""
+
+
+class Principal(Struct, frozen=True):
+    """Who is asking: the user and the roles they hold (in any assessment, for now)."""
+
+    user_id: int
+    username: str
+    roles: frozenset[str]
+    via: str  # "session" or "token"
+
+    def has(self, *roles: str) -> bool:
+        """True when the principal holds any of ``roles`` (admins hold every role)."""
+        return "admin" in self.roles or any(r in self.roles for r in roles)
+
+
+def digest(secret: str) -> str:
+    """The SHA-256 of a token or session id, as stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    """An argon2 hash of ``password``."""
+    return _HASHER.hash(password)
+
+
+def check_password(stored: str, password: str) -> bool:
+    """True when ``password`` matches the stored hash."""
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def add_user(db: DbSession, username: str, password: str, role: str, *, by: int | None = None) -> User:
+    """Create a user with one role (in every assessment); the role change is audited."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r} (one of: {', '.join(ROLES)})")
+    if not username.strip() or len(password) < 8:
+        raise AccountError("a user needs a name and a password of at least 8 characters")
+    if db.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError(f"a user named {username!r} already exists")
+    user = User(username=username, display_name=username, password_hash=hash_password(password))
+    db.add(user)
+    db.flush()
+    grant(db, user.id, role, by=by)
+    return user
+
+
+def grant(db: DbSession, user_id: int, role: str, *, assessment_id: int | None = None, by: int | None = None) -> None:
+    """Give a user a role, and write it to the audit log."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}")
+    db.add(Membership(user_id=user_id, assessment_id=assessment_id, role=role))
+    db.add(AuditLog(user_id=by, action="role.grant", target=f"user:{user_id}", detail={"role": role}))
+
+
+def roles_of(db: DbSession, user_id: int) -> frozenset[str]:
+    """Every role the user holds."""
+    return frozenset(db.scalars(select(Membership.role).where(Membership.user_id == user_id)))
+
+
+def create_token(db: DbSession, username: str, name: str = "") -> str:
+    """A new API token for ``username``; the token itself is returned once and never stored."""
+    user = db.scalar(select(User).where(User.username == username, User.active))
+    if user is None:
+        raise AccountError(f"no active user named {username!r}")
+    token = secrets.token_urlsafe(32)
+    db.add(ApiToken(user_id=user.id, name=name or username, token_hash=digest(token)))
+    return token
+
+
+def authenticate(db: DbSession, username: str, password: str) -> User | None:
+    """The active user with this name and password, else None."""
+    user = db.scalar(select(User).where(User.username == username, User.active))
+    if user is None or not check_password(user.password_hash, password):
+        return None
+    return user
+
+
+def open_session(db: DbSession, user_id: int, hours: int) -> str:
+    """Start a browser session; returns the cookie value (only its digest is stored)."""
+    value = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(hours=hours)
+    db.add(Session(id=digest(value), user_id=user_id, expires_at=expires))
+    return value
+
+
+def close_session(db: DbSession, value: str) -> None:
+    """End the session with this cookie value."""
+    db.execute(delete(Session).where(Session.id == digest(value)))
+
+
+def principal_from_session(db: DbSession, value: str, now: datetime | None = None) -> Principal | None:
+    """Who owns this session cookie, if it is current."""
+    row = db.execute(
+        select(User.id, User.username, Session.expires_at)
+        .join(Session, Session.user_id == User.id)
+        .where(Session.id == digest(value), User.active)
+    ).first()
+    if row is None or _aware(row.expires_at) <= (now or utcnow()):
+        return None
+    return Principal(row.id, row.username, roles_of(db, row.id), "session")
+
+
+def principal_from_token(db: DbSession, token: str) -> Principal | None:
+    """Who owns this bearer token, if it is valid."""
+    row = db.execute(
+        select(User.id, User.username)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == digest(token), ApiToken.revoked_at.is_(None), User.active)
+    ).first()
+    if row is None:
+        return None
+    return Principal(row.id, row.username, roles_of(db, row.id), "token")
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes for timezone columns; they were stored in UTC."""
+    from datetime import UTC
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy models, engines and sessions, queries and Alembic migrations."""

@@ -1,0 +1,70 @@
+"""Dependencies every handler may ask for: the database session and who is asking.
+
+``db`` is one session per request, committed when the handler succeeds. ``principal`` is the
+user behind an ``Authorization: Bearer`` token or the session cookie, or None. The guards turn
+"no one" into 401 and "the wrong role" into 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
+
+from survey.domain import accounts
+from survey.domain.accounts import Principal
+
+SESSION_COOKIE = "tanfang_session"
+
+
+def provide_db(request: Request[Any, Any, Any]) -> Iterator[DbSession]:
+    """One database session for the request: committed on success, rolled back on error."""
+    factory: sessionmaker[DbSession] = request.app.state.sessions
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def identify(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """Who is asking, cached on the connection; bearer tokens first, then the session cookie."""
+    if "principal" in connection.scope.get("state", {}):
+        return connection.scope["state"]["principal"]
+    factory: sessionmaker[DbSession] = connection.app.state.sessions
+    found = None
+    header = connection.headers.get("authorization", "")
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    with factory() as db:
+        if header.lower().startswith("bearer "):
+            found = accounts.principal_from_token(db, header[7:].strip())
+        elif cookie:
+            found = accounts.principal_from_session(db, cookie)
+    connection.scope.setdefault("state", {})["principal"] = found
+    return found
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal | None:
+    """The principal for handlers that need to know who is asking."""
+    return identify(request)
+
+
+def require(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard: 401 without credentials, 403 without one of ``roles`` (admins pass every guard)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = identify(connection)
+        if principal is None:
+            raise NotAuthorizedException("sign in or send an Authorization: Bearer token")
+        if roles and not principal.has(*roles):
+            raise PermissionDeniedException(f"this needs the role {' or '.join(roles)}")
+
+    return guard
