@@ -619,12 +619,15 @@ def _read_choice(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:
 def _plain_choices(value: list[Any], plan: _Plan, accepted: frozenset[str]) -> bool:
     """True for a list of distinct valid options that needs no closer look (the common case)."""
     n = len(value)
-    return (
-        n > 0
-        and accepted.issuperset(value)
-        and (n == 1 or (len(set(value)) == n and plan.exclusive.isdisjoint(value)))
-        and (plan.top is None or n <= plan.top)
-    )
+    try:
+        return (
+            n > 0
+            and accepted.issuperset(value)
+            and (n == 1 or (len(set(value)) == n and plan.exclusive.isdisjoint(value)))
+            and (plan.top is None or n <= plan.top)
+        )
+    except TypeError:  # an unhashable item (a list in the list): the slow path says what is wrong
+        return False
 
 
 def _read_choices(run: _Run, plan: _Plan, value: Any) -> tuple[Any, Any]:

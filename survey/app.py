@@ -6,15 +6,20 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.template import TemplateConfig
 
+from survey.domain import accounts
 from survey.settings import Settings
 from survey.store import db as store
-from survey.web import ROUTES
+from survey.web import ROUTES, i18n, pages_auth
+from survey.web.csrf import csrf_config, is_page
 from survey.web.deps import provide_db, provide_principal
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -28,23 +33,46 @@ def health() -> dict[str, str]:
 
 
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Every error as JSON with its status; unexpected ones are logged and never leak details."""
+    """Every error with its status, as JSON for the API and as a page (or sign-in redirect) for pages.
+
+    Unexpected errors are logged and never leak details.
+    """
     if isinstance(exc, HTTPException):
         status, detail = exc.status_code, exc.detail
         extra = exc.extra if isinstance(exc.extra, dict) else {}
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         status, detail, extra = HTTP_500_INTERNAL_SERVER_ERROR, "internal error", {}
+    if is_page(request.url.path):
+        return pages_auth.error_page(request, status, detail)
     return Response({"status": status, "detail": detail, **extra}, status_code=status)
+
+
+def templates() -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja over ``templates/``: autoescaped, strict about undefined names, with the page-chrome helpers."""
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+    engine = JinjaTemplateEngine.from_environment(environment)
+    engine.register_template_callable("t", i18n.translate)
+    engine.register_template_callable("lang", i18n.html_lang)
+    engine.register_template_callable("other_language", i18n.other_language)
+    engine.register_template_callable("current_user", pages_auth.current_user)
+    return TemplateConfig(instance=engine)
 
 
 def create_app(settings: Settings) -> Litestar:
     """The Tanfang app for ``settings``: its own engine, sessions and routes."""
     engine = store.make_engine(settings.database_url)
     store.ensure_schema(engine)
+    with store.transaction(store.session_factory(engine)) as db:
+        csrf_secret = settings.secret_key or accounts.server_secret(db, "csrf")
     app = Litestar(
         route_handlers=[health, *ROUTES],
-        dependencies={"db": Provide(provide_db), "principal": Provide(provide_principal, sync_to_thread=False)},
+        dependencies={
+            "db": Provide(provide_db),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+        },
+        template_config=templates(),
+        csrf_config=csrf_config(csrf_secret),
         exception_handlers={Exception: error_response},
         openapi_config=OpenAPIConfig(title="Tanfang", version="1", path="/schema"),
         request_max_body_size=settings.max_body_bytes,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import forms
 from forms.errors import DefinitionError, Problem
-from survey import cli_accounts, cli_server
+from survey import cli_accounts, cli_demo, cli_server
 from survey.settings import Settings
 
 
@@ -81,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("input", metavar="IN.toml")
     exp.add_argument("-o", "--output", required=True, metavar="OUT.xlsx")
     exp.set_defaults(run=forms_export_xlsform)
-    for module in (cli_server, cli_accounts):
+    for module in (cli_server, cli_demo, cli_accounts):
         module.register(commands)
     return top
 
@@ -95,7 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def settings_for(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with ``--db``, ``--host`` and ``--port`` when given."""
     return Settings.from_env(
-        database_url=getattr(args, "db", None), host=getattr(args, "host", None), port=getattr(args, "port", None)
+        database_url=getattr(args, "db", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
     )
 
 

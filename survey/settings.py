@@ -3,14 +3,8 @@
 Nothing is read at import time: :meth:`Settings.from_env` is called by the command line, and a
 test builds ``Settings(database_url=...)`` for its own temporary database.
 
-| variable | default | meaning |
-|---|---|---|
-| ``SURVEY_DATABASE_URL`` | ``sqlite:///tanfang.sqlite3`` | the database (SQLite file in the working directory, or ``postgresql+psycopg://…``) |
-| ``SURVEY_SECRET_KEY`` | generated once and kept in the database | signs CSRF tokens; set it when several servers share a database |
-| ``SURVEY_MAX_BODY_BYTES`` | ``20000000`` | the largest request body accepted (413 beyond) |
-| ``SURVEY_SESSION_HOURS`` | ``72`` | how long a browser login lasts |
-| ``SURVEY_LANGUAGE`` | ``zh`` | the interface language when the browser asks for none |
-| ``SURVEY_HOST`` / ``SURVEY_PORT`` | ``127.0.0.1`` / ``8000`` | where ``survey serve`` listens |
+The variables and their defaults are listed in the README ("Settings"); a test keeps the two
+in step.
 """
 
 from __future__ import annotations

@@ -62,3 +62,11 @@ def test_every_form_field_is_in_the_reference() -> None:
     structs += list(model.AnyQuestion.__args__)  # type: ignore[attr-defined]
     missing = sorted({f for s in structs for f in s.__struct_fields__ if f"`{f}`" not in FORMS_DOC})
     assert missing == []
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    """Each field of Settings appears in the README as its SURVEY_ variable."""
+    from survey.settings import Settings
+
+    missing = [f for f in Settings.__struct_fields__ if f"SURVEY_{f.upper()}" not in README]
+    assert missing == []

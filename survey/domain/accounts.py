@@ -2,21 +2,24 @@
 
 Passwords are stored as argon2 hashes; tokens and session ids only as SHA-256 digests, so a copy
 of the database gives no one a way in. A :class:`Principal` is who is asking, with their roles.
+:func:`server_secret` keeps the secrets every worker must share (the CSRF signing key) in the database.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from msgspec import Struct
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
-from survey.store.models import ROLES, ApiToken, AuditLog, Membership, Session, User, utcnow
+from survey.store.models import ROLES, ApiToken, AuditLog, Membership, Secret, Session, User, utcnow
 
 _HASHER = PasswordHasher()
 
@@ -38,6 +41,13 @@ class Principal(Struct, frozen=True):
         return "admin" in self.roles or any(r in self.roles for r in roles)
 
 
+class SignIn(Struct, frozen=True):
+    """A browser login: the session cookie value (shown once) and who signed in."""
+
+    cookie: str
+    principal: Principal
+
+
 def digest(secret: str) -> str:
     """The SHA-256 of a token or session id, as stored."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -56,10 +66,15 @@ def check_password(stored: str, password: str) -> bool:
         return False
 
 
-def add_user(db: DbSession, username: str, password: str, role: str, *, by: int | None = None) -> User:
-    """Create a user with one role (in every assessment); the role change is audited."""
+def check_role(role: str) -> None:
+    """Raise :class:`AccountError` unless ``role`` is one of :data:`ROLES`."""
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r} (one of: {', '.join(ROLES)})")
+
+
+def add_user(db: DbSession, username: str, password: str, role: str, *, by: int | None = None) -> User:
+    """Create a user with one role (in every assessment); the role change is audited."""
+    check_role(role)
     if not username.strip() or len(password) < 8:
         raise AccountError("a user needs a name and a password of at least 8 characters")
     if db.scalar(select(User.id).where(User.username == username)) is not None:
@@ -71,10 +86,11 @@ def add_user(db: DbSession, username: str, password: str, role: str, *, by: int 
     return user
 
 
-def grant(db: DbSession, user_id: int, role: str, *, assessment_id: int | None = None, by: int | None = None) -> None:
+def grant(
+    db: DbSession, user_id: int, role: str, *, assessment_id: int | None = None, by: int | None = None
+) -> None:
     """Give a user a role, and write it to the audit log."""
-    if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}")
+    check_role(role)
     db.add(Membership(user_id=user_id, assessment_id=assessment_id, role=role))
     db.add(AuditLog(user_id=by, action="role.grant", target=f"user:{user_id}", detail={"role": role}))
 
@@ -97,9 +113,33 @@ def create_token(db: DbSession, username: str, name: str = "") -> str:
 def authenticate(db: DbSession, username: str, password: str) -> User | None:
     """The active user with this name and password, else None."""
     user = db.scalar(select(User).where(User.username == username, User.active))
-    if user is None or not check_password(user.password_hash, password):
+    if user is None:
+        check_password(_unknown_user_hash(), password)  # as slow as a real check: names stay private
         return None
-    return user
+    return user if check_password(user.password_hash, password) else None
+
+
+@cache
+def _unknown_user_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def sign_in(
+    db: DbSession, username: str, password: str, hours: int, *, replaces: str | None = None
+) -> SignIn | None:
+    """Check the password and open a session of ``hours``; None when either is wrong.
+
+    The session this browser had before (``replaces``) and the user's expired ones are closed,
+    so a session id planted before sign-in is worth nothing after it.
+    """
+    user = authenticate(db, username, password)
+    if user is None:
+        return None
+    if replaces:
+        close_session(db, replaces)
+    db.execute(delete(Session).where(Session.user_id == user.id, Session.expires_at <= utcnow()))
+    principal = Principal(user.id, user.username, roles_of(db, user.id), "session")
+    return SignIn(open_session(db, user.id, hours), principal)
 
 
 def open_session(db: DbSession, user_id: int, hours: int) -> str:
@@ -139,8 +179,19 @@ def principal_from_token(db: DbSession, token: str) -> Principal | None:
     return Principal(row.id, row.username, roles_of(db, row.id), "token")
 
 
+def server_secret(db: DbSession, name: str) -> str:
+    """The secret called ``name``: made by the first worker to ask, then read by every other."""
+    value = db.scalar(select(Secret.value).where(Secret.name == name))
+    if value is not None:
+        return value
+    try:
+        with db.begin_nested():
+            db.add(Secret(name=name, value=secrets.token_hex(32)))
+    except IntegrityError:  # another worker made it first; theirs is the one
+        pass
+    return db.scalars(select(Secret.value).where(Secret.name == name)).one()
+
+
 def _aware(moment: datetime) -> datetime:
     """SQLite returns naive datetimes for timezone columns; they were stored in UTC."""
-    from datetime import UTC
-
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -136,7 +136,14 @@ def _sites(db: DbSession, items: list[Any]) -> dict[str, int]:
     return {code: id_ for code, id_ in db.execute(select(Site.code, Site.id).where(Site.code.in_(codes)))}
 
 
-def _check(raw: Any, index: int, form_id: str, versions: dict[str, FormVersion], sites: dict[str, int], collector_id: int | None) -> Result | _Item:  # noqa: E501
+def _check(
+    raw: Any,
+    index: int,
+    form_id: str,
+    versions: dict[str, FormVersion],
+    sites: dict[str, int],
+    collector_id: int | None,
+) -> Result | _Item:
     """Validate one record; an invalid Result, or the row to insert."""
     uuid_hint = raw.get("uuid") if isinstance(raw, dict) and isinstance(raw.get("uuid"), str) else ""
     try:
@@ -157,9 +164,16 @@ def _check(raw: Any, index: int, form_id: str, versions: dict[str, FormVersion],
     if errors or key is None:
         return Result(record.uuid, "invalid", errors)
     record.uuid = key
-    content_hash = hashlib.sha256(_CANONICAL.encode(
-        {"form_version": record.form_version, "answers": record.answers, "collected_at": record.collected_at, "site": record.site}
-    )).hexdigest()
+    content_hash = hashlib.sha256(
+        _CANONICAL.encode(
+            {
+                "form_version": record.form_version,
+                "answers": record.answers,
+                "collected_at": record.collected_at,
+                "site": record.site,
+            }
+        )
+    ).hexdigest()
     row = {
         "uuid": key,
         "form_id": form_id,
@@ -195,7 +209,8 @@ def _moment(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # stored in UTC: SQLite keeps no offset, so a local time would come back hours off
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _insert_statement(db: DbSession, table: Any) -> Any:
@@ -226,10 +241,27 @@ def _keep_aside(db: DbSession, items: list[_Item]) -> None:
     """Store conflicting records for review; the same conflicting content twice is kept once."""
     for chunk in _chunks(items):
         rows = [
-            {k: i.row[k] for k in ("uuid", "form_id", "form_version", "collector_id", "site_id", "collected_at", "received_at", "answers", "content_hash")}
+            {
+                k: i.row[k]
+                for k in (
+                    "uuid",
+                    "form_id",
+                    "form_version",
+                    "collector_id",
+                    "site_id",
+                    "collected_at",
+                    "received_at",
+                    "answers",
+                    "content_hash",
+                )
+            }
             for i in chunk
         ]
-        statement = _insert_statement(db, Conflict).values(rows).on_conflict_do_nothing(index_elements=["uuid", "content_hash"])
+        statement = (
+            _insert_statement(db, Conflict)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["uuid", "content_hash"])
+        )
         db.execute(statement)
 
 

@@ -12,7 +12,7 @@ PostgreSQL). A published :class:`FormVersion` is never updated; submissions pin 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -52,7 +52,7 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
-    type_annotation_map = {dict[str, Any]: Json, list[Any]: Json, datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar = {dict[str, Any]: Json, list[Any]: Json, datetime: DateTime(timezone=True)}
 
 
 class Assessment(Base):

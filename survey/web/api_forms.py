@@ -6,8 +6,9 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
-from litestar.params import Body
+from litestar.params import FromPath, RawBody
 from sqlalchemy.orm import Session as DbSession
 
 from survey.domain import publishing
@@ -47,17 +48,19 @@ class Published(msgspec.Struct):
 
 
 @get("/api/v1/forms", guards=[require()], sync_to_thread=True)
-def list_forms(db: DbSession) -> list[FormSummary]:
+def list_forms(db: NamedDependency[DbSession]) -> list[FormSummary]:
     """Every published form with its latest version."""
     out = []
     for form_id, found in publishing.versions(db).items():
         last = publishing.compiled(found[-1]).form
-        out.append(FormSummary(form_id, dict(last.title), last.kind, last.version, [v.version for v in found]))
+        out.append(
+            FormSummary(form_id, dict(last.title), last.kind, last.version, [v.version for v in found])
+        )
     return out
 
 
 @get("/api/v1/forms/{form_id:str}", guards=[require()], sync_to_thread=True)
-def read_form(db: DbSession, form_id: str) -> FormDetail:
+def read_form(db: NamedDependency[DbSession], form_id: FromPath[str]) -> FormDetail:
     """The latest version of a form: its definition and compiled logic."""
     version = publishing.latest(db, form_id)
     if version is None:
@@ -67,17 +70,24 @@ def read_form(db: DbSession, form_id: str) -> FormDetail:
     return FormDetail(form_id, version.version, version.hash, definition, compiled.logic_json())
 
 
-@post("/api/v1/forms", guards=[require("admin")], sync_to_thread=False, status_code=201)
+@post("/api/v1/forms", guards=[require("admin")], status_code=201)
 async def publish_form(
-    request: Request[Any, Any, Any], db: DbSession, principal: Principal | None, body: bytes = Body()
+    request: Request[Any, Any, Any],
+    db: NamedDependency[DbSession],
+    principal: NamedDependency[Principal | None],
+    body: RawBody,
 ) -> Response[Published]:
     """Publish a version from TOML, JSON, or a multipart upload of an XLSForm in the field ``file``."""
     data, fmt, source = await _upload(request, body)
     try:
-        version, warnings, created = publishing.publish(db, data, fmt, source, principal.user_id if principal else None)
+        version, warnings, created = publishing.publish(
+            db, data, fmt, source, principal.user_id if principal else None
+        )
     except publishing.PublishError as err:
         problems = [{"where": p.where, "message": p.message, "severity": p.severity} for p in err.problems]
-        raise HTTPException(status_code=err.status, detail="the form cannot be published", extra={"problems": problems}) from None
+        raise HTTPException(
+            status_code=err.status, detail="the form cannot be published", extra={"problems": problems}
+        ) from None
     published = Published(version.form_id, version.version, created, [str(w) for w in warnings])
     return Response(published, status_code=201 if created else 200)
 
@@ -95,7 +105,8 @@ async def _upload(request: Request[Any, Any, Any], body: bytes) -> tuple[bytes, 
         return await upload.read(), fmt, name
     if content_type not in UPLOAD_TYPES:
         raise HTTPException(
-            status_code=415, detail="send application/toml, application/json, or multipart/form-data with 'file'"
+            status_code=415,
+            detail="send application/toml, application/json, or multipart/form-data with 'file'",
         )
     return body, UPLOAD_TYPES[content_type], "upload"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import msgspec
 from litestar import post
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.params import Body
+from litestar.params import FromPath, RawBody
 from sqlalchemy.orm import Session as DbSession
 
 from survey.domain import sync
@@ -19,8 +20,18 @@ class SyncResponse(msgspec.Struct):
     results: list[sync.Result]
 
 
-@post("/api/v1/forms/{form_id:str}/submissions", guards=[require("fieldworker")], status_code=200, sync_to_thread=True)
-def submit(db: DbSession, principal: Principal | None, form_id: str, body: bytes = Body()) -> SyncResponse:
+@post(
+    "/api/v1/forms/{form_id:str}/submissions",
+    guards=[require("fieldworker")],
+    status_code=200,
+    sync_to_thread=True,
+)
+def submit(
+    db: NamedDependency[DbSession],
+    principal: NamedDependency[Principal | None],
+    form_id: FromPath[str],
+    body: RawBody,
+) -> SyncResponse:
     """Store a batch of records: created, duplicate, conflict or invalid, per record."""
     try:
         items = sync.parse_batch(body)

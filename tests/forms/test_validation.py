@@ -360,3 +360,9 @@ def test_valid_rosters_pass_and_keep_their_answers(ages: list[int], with_work: b
     assert result.ok, result.errors
     assert [m["age"] for m in result.answers["household"]] == ages
     assert result.answers["n_older"] == sum(a >= 60 for a in ages)
+
+
+def test_nested_lists_in_a_multiple_choice_are_reported() -> None:
+    """A list inside a select_multiple answer is an error at its path, not a crash."""
+    result = check({**GOOD, "needs": [[]]})
+    assert [(e.path, e.code) for e in result.errors] == [("needs", "choice")]
