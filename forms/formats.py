@@ -47,6 +47,13 @@ def parse(data: bytes | str, fmt: Format, source: str = "<form>") -> tuple[Form,
         return read_xlsform(raw, source)
     raw = data.encode() if isinstance(data, str) else data
     try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = err.start
+        line = raw[:offset].count(b"\n") + 1
+        problem = Problem(f"line {line}, byte {offset}", "the file is not UTF-8 text", source)
+        raise DefinitionError([problem]) from None
+    try:
         if fmt == "toml":
             return msgspec.toml.decode(raw, type=Form), []
         return msgspec.json.decode(raw, type=Form), []

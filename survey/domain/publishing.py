@@ -40,7 +40,9 @@ def publish(
     form = compiled.form
     definition = msgspec.json.encode(form).decode()
     content_hash = hashlib.sha256(definition.encode()).hexdigest()
-    existing = db.scalar(select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.version == form.version))
+    existing = db.scalar(
+        select(FormVersion).where(FormVersion.form_id == form.id, FormVersion.version == form.version)
+    )
     if existing is not None:
         if existing.hash != content_hash:
             problem = Problem(
@@ -56,9 +58,18 @@ def publish(
         db.add(FormRecord(id=form.id, title=dict(form.title), kind=form.kind))
     else:
         record.title, record.kind = dict(form.title), form.kind
-    version = FormVersion(form_id=form.id, version=form.version, definition=definition, hash=content_hash, published_by=by)
+    version = FormVersion(
+        form_id=form.id, version=form.version, definition=definition, hash=content_hash, published_by=by
+    )
     db.add(version)
-    db.add(AuditLog(user_id=by, action="form.publish", target=f"form:{form.id}@{form.version}", detail={"hash": content_hash}))
+    db.add(
+        AuditLog(
+            user_id=by,
+            action="form.publish",
+            target=f"form:{form.id}@{form.version}",
+            detail={"hash": content_hash},
+        )
+    )
     db.flush()
     return version, warnings, True
 
@@ -72,7 +83,9 @@ def latest(db: DbSession, form_id: str) -> FormVersion | None:
 
 def version_of(db: DbSession, form_id: str, version: str) -> FormVersion | None:
     """One published version."""
-    return db.scalar(select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version))
+    return db.scalar(
+        select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version)
+    )
 
 
 def versions(db: DbSession) -> dict[str, list[FormVersion]]:

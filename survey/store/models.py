@@ -198,7 +198,7 @@ class Conflict(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     answers: Mapped[dict[str, Any]] = mapped_column()
     content_hash: Mapped[str] = mapped_column(String(64))
-    resolution: Mapped[str | None] = mapped_column(String(20))  # kept_stored | replaced
+    resolution: Mapped[str | None] = mapped_column(String(20))  # kept_stored | replaced | superseded
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column()
 

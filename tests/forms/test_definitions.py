@@ -323,3 +323,13 @@ def test_random_forms_round_trip_through_our_writers(form: forms.Form) -> None:
     """Any form the model admits comes back equal from our readable TOML writer and from JSON."""
     assert forms.parse(forms.dumps(form), "toml")[0] == form
     assert forms.parse(forms.dumps(form, "json"), "json")[0] == form
+
+
+def test_text_that_is_not_utf8_is_a_problem_not_a_crash() -> None:
+    """A TOML file in another encoding is reported as not UTF-8, with where it stops being readable."""
+    data = (HEADER + '[[questions]]\ntype = "text"\nname = "a"\nlabel = {zh = "年龄"}\n').encode("gbk")
+    with pytest.raises(DefinitionError) as info:
+        forms.loads(data, "toml", "gbk.toml")
+    (problem,) = info.value.problems
+    assert problem.message == "the file is not UTF-8 text"
+    assert problem.where == "line 3, byte 25"  # the title, the first Chinese text

@@ -1,0 +1,257 @@
+"""The admin pages (admins only): forms, users and roles, assignments, conflicts.
+
+    GET  /admin                                    overview: forms, submissions, conflicts, users, audit
+    GET  /admin/forms                              published forms and the upload form
+    POST /admin/forms                              multipart field ``file`` (.toml, .json or .xlsx)
+    GET  /admin/forms/{form_id}                    a form's versions (``?published=<version>&new=1``)
+    GET  /admin/users                              users with their roles, the new-user form
+    POST /admin/users                              fields ``username``, ``password``, ``role``
+    POST /admin/users/{user_id}/grant              field ``role``
+    POST /admin/users/{user_id}/revoke             field ``role``
+    POST /admin/users/{user_id}/active             field ``active``: ``1`` or ``0``
+    GET  /admin/assignments                        assignments and the form to add them
+    POST /admin/assignments                        fields ``user_id``, ``form_id`` (one or more), ``site_id``
+    POST /admin/assignments/{assignment_id}/remove
+    GET  /admin/conflicts                          open conflicts beside the stored records
+    POST /admin/conflicts/{conflict_id}/resolve    field ``choice``: ``keep_stored`` or ``use_new``
+
+A change that is made answers 303 back to its page with ``?done=<what>`` (a published form: to the
+form's page); a refused one shows the page again with every problem in place, status 422
+(409 for a published version number reused with other content).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from litestar import Request, Response, Router, get, post
+from litestar.concurrency import sync_to_thread
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect, Template
+from sqlalchemy.orm import Session as DbSession
+
+from survey.domain import admin
+from survey.domain.accounts import Principal
+from survey.web import i18n
+from survey.web.deps import require
+
+Req = Request[Any, Any, Any]
+Db = NamedDependency[DbSession]
+Who = NamedDependency[Principal | None]
+Done = Annotated[str | None, QueryParameter(name="done")]
+
+
+def _page(name: str, status: int = 200, **context: Any) -> Template:
+    return Template(f"admin_{name}.html", context={"issues": (), "done": "", **context}, status_code=status)
+
+
+def _done(value: str | None) -> str:
+    """The ``done`` notice from the query string, when it is one we have words for."""
+    return value if value and f"admin_done_{value}" in i18n.MESSAGES else ""
+
+
+def _by(principal: Principal | None) -> int | None:
+    return principal.user_id if principal else None
+
+
+def _id(raw: Any) -> int | None:
+    """A numeric id from a form field: None when empty, 0 (which matches nothing) when not a number."""
+    text = str(raw or "").strip()
+    return None if not text else int(text) if text.isdigit() else 0
+
+
+async def _outcome(
+    issues: tuple[admin.Issue, ...],
+    path: str,
+    done: str,
+    page: Callable[..., Template],
+    db: DbSession,
+    **kw: Any,
+) -> Response[Any]:
+    """303 to ``path`` with the notice when nothing is wrong; else ``page`` again with the issues, 422."""
+    if not issues:
+        return Redirect(f"{path}?done={done}", status_code=303)
+    return await sync_to_thread(page, db, status=422, issues=issues, **kw)
+
+
+# --- overview and forms -------------------------------------------------------------------------
+
+
+@get("/", sync_to_thread=True)
+def overview(db: Db) -> Template:
+    """Forms with versions and submissions, open conflicts, users and recent audit entries."""
+    return _page("overview", data=admin.overview(db))
+
+
+def _forms(db: DbSession, status: int = 200, upload: admin.Upload | None = None) -> Template:
+    return _page("forms", status, forms=admin.form_list(db), upload=upload)
+
+
+@get("/forms", sync_to_thread=True)
+def forms_page(db: Db) -> Template:
+    """The published forms and the upload form."""
+    return _forms(db)
+
+
+@post("/forms", status_code=303)
+async def publish(request: Req, db: Db, principal: Who) -> Response[Any]:
+    """Publish the uploaded file; on to the form's page, or every problem in place."""
+    upload = (await request.form()).get("file")
+    name, data = (upload.filename, await upload.read()) if isinstance(upload, UploadFile) else ("", b"")
+    result = await sync_to_thread(admin.publish_upload, db, name, data, _by(principal))
+    if not result.ok:
+        return await sync_to_thread(_forms, db, result.status, upload=result)
+    query = urlencode({"published": result.version, "new": int(result.created)})
+    return Redirect(f"/admin/forms/{quote(result.form_id)}?{query}", status_code=303)
+
+
+@get("/forms/{form_id:str}", sync_to_thread=True)
+def form_page(
+    db: Db, form_id: FromPath[str], published: FromQuery[str | None] = None, new: FromQuery[str | None] = None
+) -> Template:
+    """One form's versions, with the notice of a version just published."""
+    row = admin.form_versions(db, form_id)
+    if row is None:
+        raise NotFoundException(f"no form named {form_id!r}")
+    return _page("form", form=row, published=published or "", new=new == "1")
+
+
+# --- users and roles ----------------------------------------------------------------------------
+
+
+def _users(
+    db: DbSession, status: int = 200, values: dict[str, str] | None = None, **context: Any
+) -> Template:
+    values = values or {"username": "", "role": "fieldworker"}
+    return _page("users", status, users=admin.users(db), roles=admin.ROLE_OPTIONS, values=values, **context)
+
+
+@get("/users", sync_to_thread=True)
+def users_page(db: Db, done: Done = None) -> Template:
+    """Users with their roles, and the form to create one."""
+    return _users(db, done=_done(done))
+
+
+@post("/users", status_code=303)
+async def create_user(request: Req, db: Db, principal: Who) -> Response[Any]:
+    """Create a user with a role; the form again with its problems when refused."""
+    form = await request.form()
+    values = {key: str(form.get(key, "")) for key in ("username", "role")}
+    password = str(form.get("password", ""))
+    issues = await sync_to_thread(
+        admin.create_user, db, values["username"], password, values["role"], _by(principal)
+    )
+    return await _outcome(issues, "/admin/users", "user_created", _users, db, values=values)
+
+
+@post("/users/{user_id:int}/grant", status_code=303)
+async def grant(request: Req, db: Db, principal: Who, user_id: FromPath[int]) -> Response[Any]:
+    """Give the user the posted role."""
+    role = str((await request.form()).get("role", ""))
+    issues = await sync_to_thread(admin.grant_role, db, user_id, role, _by(principal))
+    return await _outcome(issues, "/admin/users", "role_granted", _users, db)
+
+
+@post("/users/{user_id:int}/revoke", status_code=303)
+async def revoke(request: Req, db: Db, principal: Who, user_id: FromPath[int]) -> Response[Any]:
+    """Take the posted role away from the user."""
+    role = str((await request.form()).get("role", ""))
+    issues = await sync_to_thread(admin.revoke_role, db, user_id, role, _by(principal))
+    return await _outcome(issues, "/admin/users", "role_revoked", _users, db)
+
+
+@post("/users/{user_id:int}/active", status_code=303)
+async def set_active(request: Req, db: Db, principal: Who, user_id: FromPath[int]) -> Response[Any]:
+    """Deactivate the user (``active=0``) or let them back in (``active=1``)."""
+    active = (await request.form()).get("active") == "1"
+    issues = await sync_to_thread(admin.set_active, db, user_id, active, _by(principal))
+    done = "user_activated" if active else "user_deactivated"
+    return await _outcome(issues, "/admin/users", done, _users, db)
+
+
+# --- assignments --------------------------------------------------------------------------------
+
+
+def _assignments(
+    db: DbSession, status: int = 200, values: dict[str, Any] | None = None, **context: Any
+) -> Template:
+    values = values or {"user_id": "", "form_ids": [], "site_id": ""}
+    return _page("assignments", status, view=admin.assignment_page(db), values=values, **context)
+
+
+@get("/assignments", sync_to_thread=True)
+def assignments_page(db: Db, done: Done = None) -> Template:
+    """Who fills which form where, and the form to add assignments."""
+    return _assignments(db, done=_done(done))
+
+
+@post("/assignments", status_code=303)
+async def assign(request: Req, db: Db, principal: Who) -> Response[Any]:
+    """Assign the ticked forms (at the chosen site, or any) to the chosen fieldworker."""
+    form = await request.form()
+    values = {
+        "user_id": str(form.get("user_id", "")),
+        "form_ids": [str(f) for f in form.getall("form_id", [])],
+        "site_id": str(form.get("site_id", "")),
+    }
+    user_id, site_id = _id(values["user_id"]), _id(values["site_id"])
+    issues = await sync_to_thread(admin.assign, db, user_id, values["form_ids"], site_id, _by(principal))
+    return await _outcome(issues, "/admin/assignments", "assigned", _assignments, db, values=values)
+
+
+@post("/assignments/{assignment_id:int}/remove", status_code=303)
+async def unassign(db: Db, principal: Who, assignment_id: FromPath[int]) -> Response[Any]:
+    """Remove an assignment."""
+    issues = await sync_to_thread(admin.unassign, db, assignment_id, _by(principal))
+    return await _outcome(issues, "/admin/assignments", "unassigned", _assignments, db)
+
+
+# --- conflicts ----------------------------------------------------------------------------------
+
+
+def _conflicts(db: DbSession, status: int = 200, **context: Any) -> Template:
+    return _page("conflicts", status, conflicts=admin.open_conflicts(db), **context)
+
+
+@get("/conflicts", sync_to_thread=True)
+def conflicts_page(db: Db, done: Done = None) -> Template:
+    """Open conflicts beside the stored records, with the answers that differ."""
+    return _conflicts(db, done=_done(done))
+
+
+@post("/conflicts/{conflict_id:int}/resolve", status_code=303)
+async def resolve(request: Req, db: Db, principal: Who, conflict_id: FromPath[int]) -> Response[Any]:
+    """Keep the stored record or use the new one."""
+    choice = str((await request.form()).get("choice", ""))
+    issues = await sync_to_thread(admin.resolve_conflict, db, conflict_id, choice, _by(principal))
+    done = "kept_stored" if choice == "keep_stored" else "used_new"
+    return await _outcome(issues, "/admin/conflicts", done, _conflicts, db)
+
+
+ROUTES = [
+    Router(
+        path="/admin",
+        guards=[require("admin")],
+        route_handlers=[
+            overview,
+            forms_page,
+            publish,
+            form_page,
+            users_page,
+            create_user,
+            grant,
+            revoke,
+            set_active,
+            assignments_page,
+            assign,
+            unassign,
+            conflicts_page,
+            resolve,
+        ],
+    )
+]
