@@ -56,7 +56,7 @@ FORMATS = ("json", "csv", "xlsx")
 META = ("_uuid", "_form_version", "_site", "_collector", "_collected_at", "_received_at", "_review_state")
 MEDIA_TYPES = {
     "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 AUDIT_ACTION = "export.personal_data"

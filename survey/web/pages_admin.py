@@ -31,7 +31,7 @@ from litestar.concurrency import sync_to_thread
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session as DbSession
 
@@ -43,6 +43,8 @@ from survey.web.deps import require
 Req = Request[Any, Any, Any]
 Db = NamedDependency[DbSession]
 Who = NamedDependency[Principal | None]
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger numbers name nothing, and say so with 400
+Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 Done = Annotated[str | None, QueryParameter(name="done")]
 
 
@@ -62,7 +64,9 @@ def _by(principal: Principal | None) -> int | None:
 def _id(raw: Any) -> int | None:
     """A numeric id from a form field: None when empty, 0 (which matches nothing) when not a number."""
     text = str(raw or "").strip()
-    return None if not text else int(text) if text.isdigit() else 0
+    if not text:
+        return None
+    return int(text) if text.isdigit() and int(text) <= MAX_ID else 0
 
 
 async def _outcome(
@@ -150,7 +154,7 @@ async def create_user(request: Req, db: Db, principal: Who) -> Response[Any]:
 
 
 @post("/users/{user_id:int}/grant", status_code=303)
-async def grant(request: Req, db: Db, principal: Who, user_id: FromPath[int]) -> Response[Any]:
+async def grant(request: Req, db: Db, principal: Who, user_id: Id) -> Response[Any]:
     """Give the user the posted role."""
     role = str((await request.form()).get("role", ""))
     issues = await sync_to_thread(admin.grant_role, db, user_id, role, _by(principal))
@@ -158,7 +162,7 @@ async def grant(request: Req, db: Db, principal: Who, user_id: FromPath[int]) ->
 
 
 @post("/users/{user_id:int}/revoke", status_code=303)
-async def revoke(request: Req, db: Db, principal: Who, user_id: FromPath[int]) -> Response[Any]:
+async def revoke(request: Req, db: Db, principal: Who, user_id: Id) -> Response[Any]:
     """Take the posted role away from the user."""
     role = str((await request.form()).get("role", ""))
     issues = await sync_to_thread(admin.revoke_role, db, user_id, role, _by(principal))
@@ -166,7 +170,7 @@ async def revoke(request: Req, db: Db, principal: Who, user_id: FromPath[int]) -
 
 
 @post("/users/{user_id:int}/active", status_code=303)
-async def set_active(request: Req, db: Db, principal: Who, user_id: FromPath[int]) -> Response[Any]:
+async def set_active(request: Req, db: Db, principal: Who, user_id: Id) -> Response[Any]:
     """Deactivate the user (``active=0``) or let them back in (``active=1``)."""
     active = (await request.form()).get("active") == "1"
     issues = await sync_to_thread(admin.set_active, db, user_id, active, _by(principal))
@@ -205,7 +209,7 @@ async def assign(request: Req, db: Db, principal: Who) -> Response[Any]:
 
 
 @post("/assignments/{assignment_id:int}/remove", status_code=303)
-async def unassign(db: Db, principal: Who, assignment_id: FromPath[int]) -> Response[Any]:
+async def unassign(db: Db, principal: Who, assignment_id: Id) -> Response[Any]:
     """Remove an assignment."""
     issues = await sync_to_thread(admin.unassign, db, assignment_id, _by(principal))
     return await _outcome(issues, "/admin/assignments", "unassigned", _assignments, db)
@@ -225,7 +229,7 @@ def conflicts_page(db: Db, done: Done = None) -> Template:
 
 
 @post("/conflicts/{conflict_id:int}/resolve", status_code=303)
-async def resolve(request: Req, db: Db, principal: Who, conflict_id: FromPath[int]) -> Response[Any]:
+async def resolve(request: Req, db: Db, principal: Who, conflict_id: Id) -> Response[Any]:
     """Keep the stored record or use the new one."""
     choice = str((await request.form()).get("choice", ""))
     issues = await sync_to_thread(admin.resolve_conflict, db, conflict_id, choice, _by(principal))
@@ -237,6 +241,7 @@ ROUTES = [
     Router(
         path="/admin",
         guards=[require("admin")],
+        include_in_schema=False,  # HTML pages: the OpenAPI document describes the JSON API
         route_handlers=[
             overview,
             forms_page,

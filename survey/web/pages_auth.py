@@ -67,7 +67,7 @@ def _login_form(next_path: str | None, username: str = "", error: str = "", stat
     return Template("login.html", context=context, status_code=status)
 
 
-@get("/login", sync_to_thread=False)
+@get("/login", sync_to_thread=False, include_in_schema=False)
 def login_page(principal: NamedDependency[Principal | None], next_path: NextPath = None) -> Response[Any]:
     """The sign-in form; someone already signed in goes straight on."""
     if principal is not None and principal.via == "session":
@@ -75,7 +75,7 @@ def login_page(principal: NamedDependency[Principal | None], next_path: NextPath
     return _login_form(safe_next(next_path))
 
 
-@post("/login", status_code=303)
+@post("/login", status_code=303, include_in_schema=False)
 async def login(request: Request[Any, Any, Any], db: NamedDependency[DbSession]) -> Response[Any]:
     """Check the password, open a session, set its cookie and go on; 400 with the form on failure."""
     form = await request.form()
@@ -90,7 +90,7 @@ async def login(request: Request[Any, Any, Any], db: NamedDependency[DbSession])
     return response
 
 
-@post("/logout", status_code=303, sync_to_thread=True)
+@post("/logout", status_code=303, sync_to_thread=True, include_in_schema=False)
 def logout(request: Request[Any, Any, Any], db: NamedDependency[DbSession]) -> Redirect:
     """End this browser's session and forget its cookie."""
     if value := request.cookies.get(SESSION_COOKIE):
@@ -100,7 +100,7 @@ def logout(request: Request[Any, Any, Any], db: NamedDependency[DbSession]) -> R
     return response
 
 
-@get("/lang/{code:str}", sync_to_thread=False)
+@get("/lang/{code:str}", sync_to_thread=False, include_in_schema=False)
 def set_language(
     request: Request[Any, Any, Any], code: FromPath[str], next_path: NextPath = None
 ) -> Redirect:

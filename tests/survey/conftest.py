@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from litestar.testing import TestClient
 from sqlalchemy import text
 
@@ -24,6 +25,12 @@ from survey.store.models import Base
 
 POSTGRES = os.environ.get("SURVEY_TEST_DATABASE_URL", "")
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its lowest cost in tests: they are about who gets in, not about slowing guessers."""
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(scope="session")

@@ -528,3 +528,13 @@ def test_a_conflict_is_resolved_only_once(app: Any, conflict: str, admin: TestCl
     assert "这个冲突已经处理过了" in again.text
     assert len(audit(app, "conflict.resolve")) == 1
     assert snapshot(app, conflict)[0].answers["housing"] == "owned"
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/users/{n}/grant", "/admin/assignments/{n}/remove", "/admin/conflicts/{n}/resolve"]
+)
+def test_ids_beyond_the_database_are_refused_not_crashed(path: str, app, tokens) -> None:  # type: ignore[no-untyped-def]
+    """An id too large for the database's integers is a 400, never a 500."""
+    with TestClient(app) as browser:
+        sign_in(browser, "admin")
+        assert post(browser, path.format(n=2**63)).status_code == 400
