@@ -3,35 +3,53 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 
 def add_db_option(command: argparse.ArgumentParser) -> None:
     """``--db URL``: the database for this command (else SURVEY_DATABASE_URL, else a SQLite file here)."""
-    command.add_argument("--db", metavar="URL", help="database URL (default: SURVEY_DATABASE_URL or ./tanfang.sqlite3)")
+    command.add_argument(
+        "--db", metavar="URL", help="database URL (default: SURVEY_DATABASE_URL or ./tanfang.sqlite3)"
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the app with uvicorn; several workers share the database and nothing else."""
+    """Run the app with uvicorn; several workers share the database and nothing else.
+
+    The schema is created or upgraded once here, before any worker starts, so workers never race
+    to migrate. Each worker builds its app in ``survey.asgi`` from the ``SURVEY_*`` environment,
+    which is why the chosen database is passed on as ``SURVEY_DATABASE_URL``. uvicorn stops
+    gracefully on SIGTERM or Ctrl-C: it stops accepting, lets requests in flight finish (up to 30 s),
+    then exits; a batch cut short is rolled back whole by the database.
+    """
     import uvicorn
 
     from survey.cli import settings_for
-
-    settings = settings_for(args)
     from survey.store import db
 
-    db.ensure_schema(db.make_engine(settings.database_url))  # once, before the workers start
-    env = {"SURVEY_DATABASE_URL": settings.database_url}
-    import os
-
-    os.environ.update(env)
+    settings = settings_for(args)
+    engine = db.make_engine(settings.database_url)
+    try:
+        db.ensure_schema(engine)
+        shown = engine.url.render_as_string(hide_password=True)
+    finally:
+        engine.dispose()  # no connection crosses into the workers
+    os.environ["SURVEY_DATABASE_URL"] = settings.database_url
+    workers = max(1, args.workers)
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host  # an IPv6 address
+    print(
+        f"Tanfang serving on http://{host}:{settings.port} "
+        f"({workers} worker{'s' if workers > 1 else ''}, database {shown})",
+        flush=True,
+    )
     uvicorn.run(
         "survey.asgi:app",
         host=settings.host,
         port=settings.port,
-        workers=args.workers,
+        workers=workers,
         log_level="warning",
-        limit_concurrency=None,
+        timeout_graceful_shutdown=30,
     )
     return 0
 

@@ -76,6 +76,8 @@ def publish(
 
 def latest(db: DbSession, form_id: str) -> FormVersion | None:
     """The most recently published version of a form."""
+    if "\x00" in form_id:
+        return None
     return db.scalar(
         select(FormVersion).where(FormVersion.form_id == form_id).order_by(FormVersion.id.desc()).limit(1)
     )

@@ -119,6 +119,8 @@ def accept(db: DbSession, form_id: str, items: list[Any], collector_id: int | No
 
 def _versions(db: DbSession, form_id: str, items: list[Any]) -> dict[str, FormVersion]:
     """The published versions the batch names; BatchError(404) naming an unknown form or version."""
+    if "\x00" in form_id:  # PostgreSQL cannot even be asked about such a name
+        raise BatchError(404, f"no form named {form_id!r}")
     found = {v.version: v for v in db.scalars(select(FormVersion).where(FormVersion.form_id == form_id))}
     if not found:
         raise BatchError(404, f"no form named {form_id!r}")
@@ -130,7 +132,11 @@ def _versions(db: DbSession, form_id: str, items: list[Any]) -> dict[str, FormVe
 
 
 def _sites(db: DbSession, items: list[Any]) -> dict[str, int]:
-    codes = {raw.get("site") for raw in items if isinstance(raw, dict) and isinstance(raw.get("site"), str)}
+    codes = {
+        raw["site"]
+        for raw in items
+        if isinstance(raw, dict) and isinstance(raw.get("site"), str) and "\x00" not in raw["site"]
+    }
     if not codes:
         return {}
     return {code: id_ for code, id_ in db.execute(select(Site.code, Site.id).where(Site.code.in_(codes)))}
@@ -161,6 +167,11 @@ def _check(
         errors.append(ItemError("site", f"no site with the code {record.site!r}"))
     checked = forms.validate(publishing.compiled(versions[record.form_version]), record.answers)
     errors += [ItemError(e.path, e.message) for e in checked.errors]
+    if b"\\u0000" in _CANONICAL.encode(checked.answers):
+        errors += [
+            ItemError(path, "text may not contain the NUL character (U+0000)")
+            for path in _nul_paths(checked.answers)
+        ]
     if errors or key is None:
         return Result(record.uuid, "invalid", errors)
     record.uuid = key
@@ -188,6 +199,17 @@ def _check(
         "review_state": "received",
     }
     return _Item(index, record, content_hash, row)
+
+
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    """The answer paths whose text holds U+0000, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nul_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value, 1) for p in _nul_paths(v, f"{path}[{i}]")]
+    return []
 
 
 def _shape_error(message: str) -> ItemError:
