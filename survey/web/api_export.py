@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as DbSession
 from survey.domain import exports
 from survey.domain.accounts import Principal
 from survey.web.deps import require
+from survey.web.openapi import errors
 
 Format = Literal["json", "csv", "xlsx"]
 
@@ -24,6 +25,7 @@ Format = Literal["json", "csv", "xlsx"]
     "/api/v1/forms/{form_id:str}/submissions",
     guards=[require("admin", "planner", "designer")],
     sync_to_thread=True,
+    responses=errors(404),
 )
 def export_submissions(
     db: NamedDependency[DbSession],

@@ -8,12 +8,14 @@ import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, RawBody
 from sqlalchemy.orm import Session as DbSession
 
 from survey.domain import publishing
 from survey.domain.accounts import Principal
 from survey.web.deps import require
+from survey.web.openapi import errors
 
 UPLOAD_TYPES = {"application/toml": "toml", "text/toml": "toml", "application/json": "json"}
 
@@ -47,7 +49,7 @@ class Published(msgspec.Struct):
     warnings: list[str]
 
 
-@get("/api/v1/forms", guards=[require()], sync_to_thread=True)
+@get("/api/v1/forms", guards=[require()], sync_to_thread=True, responses=errors())
 def list_forms(db: NamedDependency[DbSession]) -> list[FormSummary]:
     """Every published form with its latest version."""
     out = []
@@ -59,7 +61,7 @@ def list_forms(db: NamedDependency[DbSession]) -> list[FormSummary]:
     return out
 
 
-@get("/api/v1/forms/{form_id:str}", guards=[require()], sync_to_thread=True)
+@get("/api/v1/forms/{form_id:str}", guards=[require()], sync_to_thread=True, responses=errors(404))
 def read_form(db: NamedDependency[DbSession], form_id: FromPath[str]) -> FormDetail:
     """The latest version of a form: its definition and compiled logic."""
     version = publishing.latest(db, form_id)
@@ -70,7 +72,15 @@ def read_form(db: NamedDependency[DbSession], form_id: FromPath[str]) -> FormDet
     return FormDetail(form_id, version.version, version.hash, definition, compiled.logic_json())
 
 
-@post("/api/v1/forms", guards=[require("admin")], status_code=201)
+@post(
+    "/api/v1/forms",
+    guards=[require("admin")],
+    status_code=201,
+    responses={
+        200: ResponseSpec(Published, description="This version was already published with the same content"),
+        **errors(409, 415, 422),
+    },
+)
 async def publish_form(
     request: Request[Any, Any, Any],
     db: NamedDependency[DbSession],

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 from survey.domain import sync
 from survey.domain.accounts import Principal
 from survey.web.deps import require
+from survey.web.openapi import errors
 
 
 class SyncResponse(msgspec.Struct):
@@ -23,6 +24,7 @@ class SyncResponse(msgspec.Struct):
 @post(
     "/api/v1/forms/{form_id:str}/submissions",
     guards=[require("fieldworker")],
+    responses=errors(404),
     status_code=200,
     sync_to_thread=True,
 )
