@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid as uuidlib
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import Insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
@@ -27,7 +26,7 @@ from survey.domain import publishing
 from survey.store.models import Conflict, FormVersion, Site, Submission, utcnow
 
 Status = Literal["created", "duplicate", "conflict", "invalid"]
-CHUNK = 500  # rows per INSERT: well inside SQLite's and PostgreSQL's parameter limits
+CHUNK = 500  # UUIDs per SELECT … IN: well inside SQLite's and PostgreSQL's parameter limits
 
 
 class Record(msgspec.Struct, forbid_unknown_fields=True):
@@ -241,13 +240,18 @@ def _insert_statement(db: DbSession, table: Any) -> Any:
 
 
 def _insert(db: DbSession, items: list[_Item]) -> set[str]:
-    """Insert the rows whose UUID is new; the UUIDs actually inserted."""
-    created: set[str] = set()
-    for chunk in _chunks(items):
-        statement: Insert = _insert_statement(db, Submission).values([i.row for i in chunk])
-        statement = statement.on_conflict_do_nothing(index_elements=["uuid"]).returning(Submission.uuid)
-        created.update(db.scalars(statement))
-    return created
+    """Insert the rows whose UUID is new; the UUIDs actually inserted.
+
+    One statement on the Core table, executed for many rows: SQLAlchemy compiles it once (cached)
+    and sends it as batched multi-row INSERTs ("insertmanyvalues") with RETURNING. Building a
+    multi-row ``.values([...])`` on the ORM entity instead costs a fresh compile of every row's
+    parameters per batch, which was half of the time ``accept`` took.
+    """
+    if not items:
+        return set()
+    table = Submission.__table__
+    statement = _insert_statement(db, table).on_conflict_do_nothing(index_elements=["uuid"])
+    return set(db.scalars(statement.returning(table.c.uuid), [i.row for i in items]))
 
 
 def _stored_hashes(db: DbSession, uuids: list[str]) -> dict[str, str]:
@@ -259,34 +263,23 @@ def _stored_hashes(db: DbSession, uuids: list[str]) -> dict[str, str]:
     return out
 
 
+_CONFLICT_KEYS = (
+    "uuid",
+    "form_id",
+    "form_version",
+    "collector_id",
+    "site_id",
+    "collected_at",
+    "received_at",
+    "answers",
+    "content_hash",
+)
+
+
 def _keep_aside(db: DbSession, items: list[_Item]) -> None:
     """Store conflicting records for review; the same conflicting content twice is kept once."""
-    for chunk in _chunks(items):
-        rows = [
-            {
-                k: i.row[k]
-                for k in (
-                    "uuid",
-                    "form_id",
-                    "form_version",
-                    "collector_id",
-                    "site_id",
-                    "collected_at",
-                    "received_at",
-                    "answers",
-                    "content_hash",
-                )
-            }
-            for i in chunk
-        ]
-        statement = (
-            _insert_statement(db, Conflict)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["uuid", "content_hash"])
-        )
-        db.execute(statement)
-
-
-def _chunks(items: list[_Item]) -> Iterable[list[_Item]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+    if not items:
+        return
+    statement = _insert_statement(db, Conflict.__table__)
+    statement = statement.on_conflict_do_nothing(index_elements=["uuid", "content_hash"])
+    db.execute(statement, [{k: i.row[k] for k in _CONFLICT_KEYS} for i in items])

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,15 +28,21 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _json(value: Any) -> str:
+    """JSON columns written by msgspec: several times faster than the standard library's encoder."""
+    return msgspec.json.encode(value).decode()
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``, with SQLite tuned for concurrent, durable writes."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        options = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, connect_args=options, json_serializer=_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=_json)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
