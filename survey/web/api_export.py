@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy.orm import Session as DbSession
 
@@ -25,7 +26,14 @@ Format = Literal["json", "csv", "xlsx"]
     "/api/v1/forms/{form_id:str}/submissions",
     guards=[require("admin", "planner", "designer")],
     sync_to_thread=True,
-    responses=errors(404),
+    responses={
+        200: ResponseSpec(
+            None,
+            media_type="*/*",
+            description="format=json: a JSON array of records; csv: text/csv (UTF-8, BOM); xlsx: a workbook",
+        ),
+        **errors(404),
+    },
 )
 def export_submissions(
     db: NamedDependency[DbSession],
