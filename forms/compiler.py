@@ -420,17 +420,11 @@ def _order(owner: str | None, names: list[str], slots: dict[str, Slot]) -> tuple
     return tuple(order)
 
 
-def is_answerable(q: AnyQuestion) -> bool:
-    """True for questions that take an answer (not notes, groups or repeats)."""
-    return not isinstance(q, Note | Group | Repeat)
-
-
 __all__ = [
     "Compiled",
     "CompiledIndicator",
     "Scope",
     "Slot",
     "compile_form",
-    "is_answerable",
     "walk",
 ]

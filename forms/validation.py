@@ -127,11 +127,6 @@ class _Invalid(Exception):
 _CACHE: dict[int, tuple[object, _Plans]] = {}
 
 
-def compiled_for(form: Form | compiler.Compiled) -> compiler.Compiled:
-    """The compiled form, compiled once per Form object."""
-    return _plans_for(form).compiled
-
-
 def _plans_for(form: Form | compiler.Compiled) -> _Plans:
     hit = _CACHE.get(id(form))
     if hit is None or hit[0] is not form:
@@ -172,7 +167,6 @@ class _Plan:
     kind: int
     conditions: tuple[Check, ...]
     reader: Callable[..., tuple[Any, Any]] | None = None
-    multi: bool = False
     options: dict[str, Choice] | None = None
     other_key: str | None = None
     required: bool = False
@@ -208,7 +202,6 @@ def _plan(c: compiler.Compiled, slot: compiler.Slot) -> _Plan:
         MULTI if isinstance(q, SelectMultiple | Rank) else ANSWER,
         conditions,
         reader=_READERS[type(q)],
-        multi=isinstance(q, SelectMultiple | Rank),
         options=options,
         other_key=f"{q.name}_other" if has_other else None,
         required=q.required is True,
@@ -539,7 +532,7 @@ class _Run:
 
     def read(self, plan: _Plan, value: Any) -> tuple[Any, Any]:
         """The cleaned answer and its XPath value; (None, "") when unanswered."""
-        if plan.multi:
+        if plan.kind == MULTI:
             return plan.reader(self, plan, value)  # type: ignore[misc]
         if type(value) is not str and isinstance(value, list | tuple):
             value = _single(value)
