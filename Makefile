@@ -31,3 +31,13 @@ test: lint
 # The demo database is its own SQLite file, so a real SURVEY_DATABASE_URL is never touched.
 demo: install
 	$(BIN)/survey demo --db sqlite:///tanfang-demo.sqlite3
+
+.PHONY: messages
+# Refresh the translations after adding or changing text (docs/i18n.md): pull every _(), ngettext()
+# and N_() into survey/locale/messages.pot, then merge it into each language's messages.po, where new
+# and changed messages wait (empty or fuzzy) for a translator. tests/survey/test_i18n.py fails until
+# they are translated.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -o survey/locale/messages.pot --project=Tanfang \
+		--copyright-holder=Tanfang --add-comments=Translators: --sort-by-file --width=110 .
+	$(BIN)/pybabel update -i survey/locale/messages.pot -d survey/locale -D messages --width=110

@@ -12,6 +12,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template import TemplateConfig
 
@@ -23,6 +24,7 @@ from survey.web.csrf import csrf_config, is_page
 from survey.web.deps import provide_db, provide_principal
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+STATIC = Path(__file__).resolve().parent / "static"  # the fieldwork client's CSS and scripts
 log = logging.getLogger("survey")
 
 
@@ -49,10 +51,10 @@ def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 
 def templates() -> TemplateConfig[JinjaTemplateEngine]:
-    """Jinja over ``templates/``: autoescaped, strict about undefined names, with the page-chrome helpers."""
+    """Jinja over ``templates/``: autoescaped, strict, in the request's language, with the page helpers."""
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+    i18n.install(environment)
     engine = JinjaTemplateEngine.from_environment(environment)
-    engine.register_template_callable("t", i18n.translate)
     engine.register_template_callable("lang", i18n.html_lang)
     engine.register_template_callable("other_language", i18n.other_language)
     engine.register_template_callable("current_user", pages_auth.current_user)
@@ -66,7 +68,7 @@ def create_app(settings: Settings) -> Litestar:
     with store.transaction(store.session_factory(engine)) as db:
         csrf_secret = settings.secret_key or accounts.server_secret(db, "csrf")
     app = Litestar(
-        route_handlers=[health, *ROUTES],
+        route_handlers=[health, *ROUTES, create_static_files_router(path="/static", directories=[STATIC])],
         dependencies={
             "db": Provide(provide_db),
             "principal": Provide(provide_principal, sync_to_thread=False),
@@ -82,4 +84,5 @@ def create_app(settings: Settings) -> Litestar:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = store.session_factory(engine)
+    app.state.read_sessions = store.read_session_factory(engine)
     return app

@@ -55,15 +55,26 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "tanfang_read_only"  # an execution option: the session only reads
+
+
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at the start, so two writers wait for each other instead of
-    # failing half-way with "database is locked" when one upgrades a read to a write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing half-way with "database is locked" when one upgrades a read to a write. A reader
+    # begins DEFERRED: under WAL it takes no lock at all, so it never waits for a writer (a guard
+    # reading who is asking must not queue behind a request that holds the write lock).
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit (templates receive plain data)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reading only: on SQLite they take no lock and wait for no writer."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 @contextmanager

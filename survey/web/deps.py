@@ -21,6 +21,11 @@ from survey.domain import accounts
 from survey.domain.accounts import Principal
 
 SESSION_COOKIE = "tanfang_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CLIENT_HEADER, CLIENT = "x-requested-with", "tanfang"
+"""The header the fieldwork client sends with API calls it makes on a session cookie. Another site
+cannot make a browser send a custom header without a CORS preflight (which it never gets), so an
+API write on a cookie without it is refused: the API's CSRF protection. Token calls need nothing."""
 
 
 def provide_db(request: Request[Any, Any, Any]) -> Iterator[DbSession]:
@@ -39,7 +44,7 @@ def identify(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None
     """Who is asking, cached on the connection; bearer tokens first, then the session cookie."""
     if "principal" in connection.scope.get("state", {}):
         return connection.scope["state"]["principal"]
-    factory: sessionmaker[DbSession] = connection.app.state.sessions
+    factory: sessionmaker[DbSession] = connection.app.state.read_sessions  # never waits for a writer
     found = None
     header = connection.headers.get("authorization", "")
     cookie = connection.cookies.get(SESSION_COOKIE)
@@ -66,5 +71,9 @@ def require(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRo
             raise NotAuthorizedException("sign in or send an Authorization: Bearer token")
         if roles and not principal.has(*roles):
             raise PermissionDeniedException(f"this needs the role {' or '.join(roles)}")
+        unsafe = connection.scope.get("method") not in SAFE_METHODS
+        on_cookie = principal.via == "session" and connection.url.path.startswith("/api/")
+        if on_cookie and unsafe and connection.headers.get(CLIENT_HEADER) != CLIENT:
+            raise PermissionDeniedException(f"an API write on a session needs {CLIENT_HEADER}: {CLIENT}")
 
     return guard

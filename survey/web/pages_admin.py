@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from survey.domain import admin
 from survey.domain.accounts import Principal
-from survey.web import i18n
 from survey.web.deps import require
+from survey.web.i18n import N_
 
 Req = Request[Any, Any, Any]
 Db = NamedDependency[DbSession]
@@ -47,14 +47,53 @@ MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger numbers name nothing, and 
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 Done = Annotated[str | None, QueryParameter(name="done")]
 
+ISSUES = {  # admin.Issue and admin.Upload codes → what the page says
+    "no_file": N_("Choose the form file to upload."),
+    "file_type": N_("Upload a .toml, .json or .xlsx file."),
+    "not_utf8": N_("The file is not UTF-8 text: save it as UTF-8 and upload it again."),
+    "username_required": N_("Enter a username."),
+    "username_taken": N_("This username is taken."),
+    "password_short": N_("The password needs at least 8 characters."),
+    "role_unknown": N_("Choose a role."),
+    "user_unknown": N_("There is no such user."),
+    "role_held": N_("The user already holds this role."),
+    "role_not_held": N_("The user does not hold this role."),
+    "own_admin": N_("You cannot revoke your own admin role."),
+    "self_deactivate": N_("You cannot deactivate your own account."),
+    "not_fieldworker": N_("Choose an active fieldworker."),
+    "choose_form": N_("Choose at least one form."),
+    "site_unknown": N_("There is no such site."),
+    "assignment_unknown": N_("This assignment no longer exists."),
+    "conflict_gone": N_("This conflict is already resolved (perhaps by another admin)."),
+    "choice_unknown": N_("Choose to keep the stored record or to use the new one."),
+}
+DONE = {  # ?done=<code> → the notice
+    "user_created": N_("The user is created."),
+    "role_granted": N_("The role is granted."),
+    "role_revoked": N_("The role is revoked."),
+    "user_deactivated": N_("The user is deactivated."),
+    "user_activated": N_("The user is active again."),
+    "assigned": N_("Assigned."),
+    "unassigned": N_("The assignment is removed."),
+    "kept_stored": N_("The stored record stands; the new one is kept aside."),
+    "used_new": N_("The new record stands; the old content is kept aside."),
+}
+ROLE_NAMES = {  # role → its name on the pages
+    "admin": N_("Admin"),
+    "planner": N_("Planner"),
+    "designer": N_("Designer"),
+    "fieldworker": N_("Fieldworker"),
+}
+
 
 def _page(name: str, status: int = 200, **context: Any) -> Template:
-    return Template(f"admin_{name}.html", context={"issues": (), "done": "", **context}, status_code=status)
+    context = {"issues": (), "done": "", "issue_text": ISSUES, "role_names": ROLE_NAMES, **context}
+    return Template(f"admin_{name}.html", context=context, status_code=status)
 
 
 def _done(value: str | None) -> str:
-    """The ``done`` notice from the query string, when it is one we have words for."""
-    return value if value and f"admin_done_{value}" in i18n.MESSAGES else ""
+    """The msgid of the ``done`` notice from the query string, when it is one we have words for."""
+    return DONE.get(value or "", "")
 
 
 def _by(principal: Principal | None) -> int | None:

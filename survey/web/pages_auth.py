@@ -28,9 +28,19 @@ from survey.domain import accounts
 from survey.domain.accounts import Principal
 from survey.web import i18n
 from survey.web.deps import SESSION_COOKIE
+from survey.web.i18n import N_
 
 HOMES = (("admin", "/admin"), ("planner", "/plan"), ("designer", "/plan"), ("fieldworker", "/collect"))
 CSRF_FAILED = "CSRF token verification failed"  # litestar's CSRFMiddleware detail
+ERROR_MESSAGES = {
+    400: N_("The request was not valid. Please check it and try again."),
+    403: N_("You do not have permission to see this page."),
+    404: N_("This page does not exist."),
+    405: N_("This page does not accept that action."),
+    413: N_("What you sent is too large."),
+    500: N_("The server failed. Please try again later."),
+}
+CSRF_MESSAGE = N_("This form has expired. Go back, reload the page and send it again.")
 NextPath = Annotated[str | None, QueryParameter(name="next")]
 
 
@@ -62,9 +72,10 @@ def _cookie(
     response.set_cookie(key, value, max_age=max_age, httponly=True, samesite="lax", secure=secure)
 
 
-def _login_form(next_path: str | None, username: str = "", error: str = "", status: int = 200) -> Template:
-    context = {"next": next_path or "", "username": username, "error": error}
-    return Template("login.html", context=context, status_code=status)
+def _login_form(next_path: str | None, username: str = "", failed: bool = False) -> Template:
+    """The sign-in form; 400 with the warning after a wrong username or password."""
+    context = {"next": next_path or "", "username": username, "failed": failed}
+    return Template("login.html", context=context, status_code=400 if failed else 200)
 
 
 @get("/login", sync_to_thread=False, include_in_schema=False)
@@ -84,7 +95,7 @@ async def login(request: Request[Any, Any, Any], db: NamedDependency[DbSession])
     old = request.cookies.get(SESSION_COOKIE)
     found = await sync_to_thread(accounts.sign_in, db, username, password, hours, replaces=old)
     if found is None:
-        return _login_form(next_path, username, "login_failed", status=400)
+        return _login_form(next_path, username, failed=True)
     response = Redirect(next_path or home_for(found.principal.roles), status_code=303)
     _cookie(response, request, SESSION_COOKIE, found.cookie, max_age=hours * 3600)
     return response
@@ -118,12 +129,11 @@ def error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Res
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/login?{urlencode({'next': here})}", status_code=303)
     if detail == CSRF_FAILED:
-        key = "error_csrf"
-    elif f"error_{status}" in i18n.MESSAGES:
-        key = f"error_{status}"
+        msgid = CSRF_MESSAGE
     else:
-        key = "error_500" if status >= 500 else "error_400"
-    return Template("error.html", context={"status": status, "message": key}, status_code=status)
+        msgid = ERROR_MESSAGES.get(status) or ERROR_MESSAGES[500 if status >= 500 else 400]
+    message = i18n.gettext(i18n.language_of(request), msgid)
+    return Template("error.html", context={"status": status, "message": message}, status_code=status)
 
 
 ROUTES = [login_page, login, logout, set_language]

@@ -22,8 +22,9 @@ from sqlalchemy import select
 
 from survey.domain import admin, publishing, sync
 from survey.store.models import Assignment, Conflict, User
+from survey.web import i18n
 from survey.web.csrf import CSRF_COOKIE, is_page
-from survey.web.i18n import MESSAGES
+from survey.web.pages_auth import ERROR_MESSAGES
 from tests.survey.conftest import PASSWORD, auth
 
 ROLES = ("fieldworker", "planner", "designer", "admin")
@@ -62,6 +63,13 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/assignments/{assignment_id:int}/remove"): ADMINS,
     ("GET", "/admin/conflicts"): ADMINS,
     ("POST", "/admin/conflicts/{conflict_id:int}/resolve"): ADMINS,
+    # the fieldwork client: its pages, and the static files and service worker it runs on
+    ("GET", "/collect"): COLLECTORS,
+    ("GET", "/collect/records"): COLLECTORS,
+    ("GET", "/collect/{form_id:str}"): COLLECTORS,
+    ("POST", "/collect/{form_id:str}"): COLLECTORS,
+    ("GET", "/sw.js"): EVERYONE,
+    ("GET", "/static/{file_path:path}"): EVERYONE,
 }
 
 VISIT = textwrap.dedent(
@@ -92,6 +100,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "content": msgspec.json.encode([record(str(uuidlib.uuid4()), 80)]),
         "headers": {"Content-Type": "application/json"},
     },
+    ("POST", "/collect/{form_id:str}"): {"data": {"@action": "review", "age": "80"}},
     ("POST", "/admin/forms"): {"files": {"file": ("visit.toml", VISIT, "application/toml")}},
     ("POST", "/admin/users"): {"data": {"username": "newbie", "password": PASSWORD, "role": "fieldworker"}},
     ("POST", "/admin/users/{user_id:int}/grant"): {"data": {"role": "planner"}},
@@ -162,6 +171,7 @@ def params(app: Litestar, tokens: dict[str, str]) -> dict[str, str]:
         "user_id": str(worker),
         "assignment_id": str(assignment),
         "conflict_id": str(conflict),
+        "file_path": "js/app.js",
     }
 
 
@@ -173,6 +183,7 @@ def present(client: TestClient, who: Who, tokens: dict[str, str]) -> dict[str, s
     if who.via == "cookie":
         data = {"username": who.role, "password": PASSWORD, "_csrf_token": client.cookies[CSRF_COOKIE]}
         assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+        return {"X-Requested-With": "tanfang"}  # the fieldwork client's header (CSRF on the API)
     return {}
 
 
@@ -225,7 +236,8 @@ def test_a_principal_without_the_role_is_turned_away(
         assert response.json()["status"] == 401
     elif is_page(path):
         assert response.status_code == 403
-        assert MESSAGES["error_403"]["zh"] in response.text  # the guard refused, not the CSRF check
+        refused = i18n.gettext("zh", ERROR_MESSAGES[403])  # the guard refused, not the CSRF check
+        assert refused in response.text
     else:
         assert response.status_code == 403
         assert response.json()["status"] == 403
