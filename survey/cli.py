@@ -5,6 +5,7 @@
     survey forms export-xlsform IN.toml -o OUT.xlsx  TOML or JSON → XLSForm
     survey serve / db upgrade / demo                 the server (survey/cli_server.py)
     survey users add / tokens create                 accounts (survey/cli_accounts.py)
+    survey analyze --form FORM --data DATA ...       the results table (survey/cli_analyze.py)
 
 Problems print one per line as ``PATH: WHERE: PROBLEM``, the same way the web upload shows them.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import forms
 from forms.errors import DefinitionError, Problem
-from survey import cli_accounts, cli_demo, cli_server
+from survey import cli_accounts, cli_analyze, cli_demo, cli_server
 from survey.settings import Settings
 
 
@@ -81,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("input", metavar="IN.toml")
     exp.add_argument("-o", "--output", required=True, metavar="OUT.xlsx")
     exp.set_defaults(run=forms_export_xlsform)
-    for module in (cli_server, cli_demo, cli_accounts):
+    for module in (cli_server, cli_demo, cli_accounts, cli_analyze):
         module.register(commands)
     return top
 
