@@ -12,7 +12,6 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template import TemplateConfig
 
@@ -24,7 +23,6 @@ from survey.web.csrf import csrf_config, is_page
 from survey.web.deps import provide_db, provide_principal
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-STATIC = Path(__file__).resolve().parent / "static"  # the fieldwork client's CSS and scripts
 log = logging.getLogger("survey")
 
 
@@ -68,7 +66,7 @@ def create_app(settings: Settings) -> Litestar:
     with store.transaction(store.session_factory(engine)) as db:
         csrf_secret = settings.secret_key or accounts.server_secret(db, "csrf")
     app = Litestar(
-        route_handlers=[health, *ROUTES, create_static_files_router(path="/static", directories=[STATIC])],
+        route_handlers=[health, *ROUTES],
         dependencies={
             "db": Provide(provide_db),
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -1,6 +1,6 @@
 """HTTP handlers only: parse, call the domain, render or redirect. ``ROUTES`` lists them all."""
 
-from survey.web import api_export, api_forms, api_sync, pages_admin, pages_auth, pages_collect
+from survey.web import api_export, api_forms, api_sync, pages_admin, pages_auth, pages_collect, static
 
 ROUTES = [
     *api_forms.ROUTES,
@@ -9,6 +9,7 @@ ROUTES = [
     *pages_auth.ROUTES,
     *pages_admin.ROUTES,
     *pages_collect.ROUTES,
+    *static.ROUTES,
 ]
 
 __all__ = ["ROUTES"]

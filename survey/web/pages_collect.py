@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -27,17 +26,16 @@ from litestar.concurrency import sync_to_thread
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, QueryParameter
-from litestar.response import File, Redirect, Template
+from litestar.response import Redirect, Template
 from sqlalchemy.orm import Session as DbSession
 
 from survey.domain import collect
 from survey.domain.accounts import Principal
-from survey.web import i18n
+from survey.web import i18n, static
 from survey.web.deps import require
 from survey.web.questions import FormView
 
 T = TypeVar("T")
-STATIC = Path(__file__).resolve().parents[1] / "static"
 Version = Annotated[str | None, QueryParameter(name="version")]
 _REPEAT_ACTION = re.compile(r"^(add|remove):(.+)$")
 
@@ -84,14 +82,10 @@ async def records(
 
 
 @get("/sw.js", sync_to_thread=False, include_in_schema=False)
-def service_worker() -> File:
+def service_worker() -> Response[str]:
     """The service worker script: public (it holds no data), never cached by HTTP so updates arrive."""
-    return File(
-        STATIC / "js" / "sw.js",
-        content_disposition_type="inline",
-        media_type="text/javascript",
-        headers={"Cache-Control": "no-cache"},
-    )
+    headers = {"Cache-Control": "no-cache"}
+    return Response(static.script("sw.js"), media_type="text/javascript; charset=utf-8", headers=headers)
 
 
 def _page(
@@ -177,9 +171,20 @@ async def post_record(
 
 
 def logic_script(entry: collect.Entry) -> str:
-    """The compiled logic as JSON safe inside a ``<script type="application/json">`` element."""
-    raw = msgspec.json.encode(entry.compiled.logic_json()).decode()
+    """The compiled logic as JSON safe inside a ``<script type="application/json">`` element.
+
+    What the browser's engine does not read is left out to keep the page small: each slot's
+    ``conditions`` (logic.js derives them from the paths) and the source positions of the nodes.
+    """
+    logic = entry.compiled.logic_json()
+    slots = logic["slots"]
+    assert isinstance(slots, dict)
+    logic["slots"] = {name: {k: v for k, v in s.items() if k != "conditions"} for name, s in slots.items()}
+    raw = _WITHOUT_POSITIONS.sub("", msgspec.json.encode(logic).decode())
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+_WITHOUT_POSITIONS = re.compile(r',"pos":\d+')
 
 
 ROUTES = [home, records, service_worker, new_record, post_record]

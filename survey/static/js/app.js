@@ -22,7 +22,7 @@
   const bar = $('#syncbar');
   const USER = bar ? bar.dataset.user : '';
   const CACHE = 'tanfang-pages';
-  const SHELL = ['/collect', '/static/collect.css', '/static/js/app.js', '/static/js/logic.js'];
+  const SHELL = ['/collect', '/static/collect.css', '/static/js/app.js', '/static/js/logic.js', '/static/js/form.js'];
   const BASE_MS = window.TANFANG_SYNC_BASE_MS || 2000;
   const MAX_MS = 5 * 60 * 1000;
   const BATCH = 50;
