@@ -72,6 +72,11 @@ label = {zh = "\xe8\xb0\x81\xe6\x9d\xa5\xe6\x8e\xa2\xe6\x9c\x9b", en = "Who visi
 relevant = "${lives_alone} = 'yes'"
 required = true
 
+[[questions]]
+type = "geopoint"
+name = "where"
+label = {zh = "\xe4\xbd\x8d\xe7\xbd\xae", en = "Where"}
+
 [[choices.yesno]]
 name = "yes"
 label = {zh = "\xe6\x98\xaf", en = "Yes"}

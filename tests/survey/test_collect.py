@@ -152,8 +152,8 @@ def test_errors_show_in_place_and_what_was_typed_stays(client: TestClient, world
     assert 'id="error-summary"' in text
     assert 'href="#q-age"' in text
     assert re.search(r'id="q-age"[^>]*aria-invalid="true"', text)
-    assert re.search(r'id="q-age-error" data-error>不能大于 120<', text)
-    assert 'id="q-kids-1-kid_name-error" data-error>此题必答<' in text
+    assert re.search(r'id="q-age-error" data-error aria-live="polite">不能大于 120<', text)
+    assert 'id="q-kids-1-kid_name-error" data-error aria-live="polite">此题必答<' in text
     assert 'name="age" value="130"' in text
     assert 'value="care" checked' in text
     assert "都不需要" in text
