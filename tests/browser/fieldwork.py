@@ -65,7 +65,7 @@ def unsent(page: Page) -> int:
     return int(page.locator("[data-unsent]").inner_text())
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "the condition") -> Any:
+def wait_for(check: Callable[[], Any], timeout: float = 45.0, what: str = "the condition") -> Any:
     """Poll ``check`` until it returns something truthy."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

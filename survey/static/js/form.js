@@ -4,58 +4,56 @@
  * screen. Every input's name is its answer path (`age`, `roster[2].age`), so answers are read
  * straight from the form. The logic (relevance, required, constraints, calculations, choice
  * filters, repeat counts) is evaluated by logic.js from the compiled JSON the server embeds,
- * exactly as the server's Python does (a shared test corpus proves it).
+ * exactly as the server's Python does (tests/client proves it on a shared corpus).
+ * Served minified: comments cost the tablet nothing.
  */
 (() => {
   'use strict';
   const form = document.getElementById('entry');
-  if (!form || !form.querySelector('[data-screen]')) return;
+  if (!form || !form.querySelector('[data-screen]')) return;  // the review page without JavaScript
   const A = window.TanfangApp;
-  const S = A.S;
-  const $ = (sel, root = document) => root.querySelector(sel);
-  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-  const logic = JSON.parse($('#logic').textContent);
-  const M = JSON.parse($('#messages').textContent);
-  const engine = window.TanfangLogic.form(logic, JSON.parse($('#definition').textContent));
-  const FORM = form.dataset.form;
-  const VERSION = form.dataset.version;
-  const screens = $$('[data-screen]', form);
-  const review = $('[data-review]', form);
+  const { S, h } = A;
+  const $ = (sel, root = form) => root.querySelector(sel);
+  const $$ = (sel, root = form) => Array.from(root.querySelectorAll(sel));
+  const json = (id) => JSON.parse(document.getElementById(id).textContent);
+  const logic = json('logic');
+  const M = json('messages');  // problem texts in the form's language: by code, and per question
+  const engine = window.TanfangLogic.form(logic, json('definition'));
+  const { form: FORM, version: VERSION, title: TITLE } = form.dataset;
+  const screens = $$('[data-screen]');
+  const review = $('[data-review]');
   const uuid = form.elements['@uuid'];
-  const INDEXED = /^([^[\].]+)\[(\d+)\]\.(.+)$/;
+  const INDEXED = /^([^[\].]+)\[(\d+)\]\.(.+)$/;  // roster[2].age → roster, 2, age
   let current = 0;
   let dirty = false;
-  let state = null;
+  let state;
 
   // ---- answers: read from the inputs, shaped as the sync API takes them ---------------------
+  /* The object holding the answer at `path` inside `out` (repeat items made as needed), and its name. */
   function leafOf(path, out) {
-    let obj = out; let m;
+    let m;
     while ((m = INDEXED.exec(path))) {
-      const list = obj[m[1]] || (obj[m[1]] = []);
-      while (list.length < +m[2]) list.push({});
-      obj = list[+m[2] - 1];
+      const list = out[m[1]] || (out[m[1]] = []);
+      while (list.length < m[2]) list.push({});
+      out = list[m[2] - 1];
       path = m[3];
     }
-    return [obj, path];
+    return [out, path];
   }
 
+  /* The answers typed so far; `forRecord` leaves out what is not relevant (hidden). */
   function answers(forRecord) {
     const out = {};
-    for (const box of $$('[data-instance]', form)) {
-      if (!(forRecord && box.closest('[hidden]'))) leafOf(`${box.dataset.instance}.x`, out);
-    }
+    const skip = (el) => forRecord && el.closest('[hidden]');
+    for (const box of $$('[data-instance]')) if (!skip(box)) leafOf(`${box.dataset.instance}.x`, out);
     for (const el of form.elements) {
-      const name = el.name;
-      if (!name || name[0] === '@' || name === '_csrf_token' || el.disabled) continue;
-      if ((el.type === 'radio' || el.type === 'checkbox') && !el.checked) continue;
-      if (forRecord && el.closest('[hidden]')) continue;
-      const value = el.value;
-      if (value.trim() === '') continue;
+      const { name, value } = el;
+      if (!name || name[0] === '@' || name === '_csrf_token' || el.disabled || !value.trim() || skip(el)) continue;
+      if (/radio|checkbox/.test(el.type) && !el.checked) continue;
       const [obj, leaf] = leafOf(name, out);
       const type = (logic.slots[leaf] || {}).type;
       if (type === 'select_multiple' || type === 'rank') (obj[leaf] = obj[leaf] || []).push(value);
-      else if ((type === 'integer' || type === 'decimal') && Number.isFinite(Number(value))) obj[leaf] = Number(value);
-      else obj[leaf] = value;
+      else obj[leaf] = /integer|decimal/.test(type) && Number.isFinite(+value) ? +value : value;
     }
     return out;
   }
@@ -63,76 +61,56 @@
   // ---- the logic on the page ---------------------------------------------------------------
   function message(path, problem) {
     const name = path.replace(/^.*\]\./, '');
-    if (problem.code === 'constraint' && M.constraint[name]) return M.constraint[name];
-    if (problem.code === 'required' && M.required[name]) return M.required[name];
-    const text = M.codes[problem.code] || M.codes.constraint;
+    const own = { constraint: M.constraint, required: M.required }[problem.code];
+    const text = (own && own[name]) || M.codes[problem.code] || M.codes.constraint;
     return text.replace(/\{(\w+)\}/g, (_, key) => (problem.params || {})[key] ?? '');
   }
 
-  /* The logic's verdict on the answers so far, asked by path (`age`, `roster[2].age`). */
-  function evaluate(values) {
-    const st = engine.check(values, {});
-    const byPath = {};
-    st.errors.forEach((e) => (byPath[e.path] = byPath[e.path] || []).push(e));
-    return {
-      relevant: (path) => st.relevant[path] !== false,
-      errors: (path) => byPath[path] || [],
-      choices: (path) => st.choices[path] || null,
-      count: (path) => { const e = (byPath[path] || []).find((x) => x.code === 'repeat_count'); return e ? e.params.expected : null; },
-    };
-  }
-
+  /* Evaluate the logic; add or drop repeat instances its counts ask for; show what is relevant. */
   function apply() {
-    for (let round = 0; round < 4; round += 1) {
-      state = evaluate(answers(false));
-      let changed = false;
-      for (const box of $$('[data-repeat]', form)) {
-        const n = state.count(box.dataset.repeat);
-        if (n !== null && n !== undefined && n >= 0 && n !== instances(box).length) {
-          setCount(box, Math.min(n, 50));
-          changed = true;
-        }
+    for (let round = 0, again = true; again && round < 4; round++) {
+      const st = engine.check(answers(false), {});
+      const errors = {};
+      st.errors.forEach((e) => (errors[e.path] = errors[e.path] || []).push(e));
+      state = { st, errors };
+      again = false;
+      for (const box of $$('[data-repeat]')) {
+        const count = (errors[box.dataset.repeat] || []).find((e) => e.code === 'repeat_count');
+        if (count && count.params.expected >= 0) { setCount(box, Math.min(count.params.expected, 50)); again = true; }
       }
-      if (!changed) break;
     }
-    for (const el of $$('[data-path]', form)) {
-      if (el.classList.contains('q-calculate')) continue;
-      const off = !state.relevant(el.dataset.path);
-      if (el.hidden !== off) el.hidden = off;
+    for (const el of $$('[data-path]:not(.q-calculate)')) {
+      const off = state.st.relevant[el.dataset.path] === false;
+      if (el.hidden !== off) el.hidden = off;  // touch the page only where something changes
     }
-    for (const q of $$('.q-select_one, .q-select_multiple, .q-likert', form)) filterChoices(q);
-    for (const other of $$('[data-other-for]', form)) {
-      const names = other.dataset.other.split(' ');
-      const q = other.closest('.q');
-      const chosen = $$('input:checked, select', q).map((el) => el.value);
-      other.hidden = !names.some((n) => chosen.includes(n));
+    for (const q of $$('.q-select_one, .q-select_multiple, .q-likert')) {
+      const allowed = state.st.choices[q.dataset.path];
+      for (const input of $$('.options input, select option', q)) {
+        if (!input.value) continue;
+        const off = !!allowed && !allowed.includes(input.value);
+        (input.tagName === 'OPTION' ? input : input.closest('label')).hidden = off;
+        if (off) input.checked = input.selected = false;
+      }
     }
-  }
-
-  function filterChoices(q) {
-    const allowed = state.choices(q.dataset.path);
-    for (const input of $$('input[type=radio], input[type=checkbox], option', q)) {
-      if (!input.value || input.closest('[data-other-for]')) continue;
-      const off = Array.isArray(allowed) && !allowed.includes(input.value);
-      const target = input.tagName === 'OPTION' ? input : input.closest('label');
-      if (target.hidden !== off) target.hidden = off;
-      if (off && (input.checked || input.selected)) { input.checked = false; input.selected = false; }
+    for (const other of $$('[data-other-for]')) {
+      const chosen = $$('input:checked, select', other.closest('.q')).map((el) => el.value);
+      other.hidden = !other.dataset.other.split(' ').some((n) => chosen.includes(n));
     }
   }
 
-  /* Show the problems of the visible questions inside `root`; the number found. */
+  /* Show the problems of the visible questions inside `root`; the number of questions with one. */
   function showErrors(root) {
     let found = 0;
     for (const q of $$('.q[data-path], [data-other-for]', root)) {
       const path = q.dataset.otherFor ? `${q.dataset.otherFor}_other` : q.dataset.path;
       const slot = $(':scope > [data-error]', q);
       if (!slot) continue;
-      const texts = q.closest('[hidden]') ? [] : state.errors(path).map((p) => message(path, p));
+      const texts = q.closest('[hidden]') ? [] : (state.errors[path] || []).map((p) => message(path, p));
       slot.textContent = texts.join(' ');
       slot.hidden = !texts.length;
       const field = $(':scope > input, :scope > select, :scope > textarea, :scope > fieldset', q);
       if (field) field.toggleAttribute('aria-invalid', texts.length > 0);
-      found += texts.length ? 1 : 0;
+      found += !!texts.length;
     }
     return found;
   }
@@ -142,35 +120,39 @@
 
   function setCount(box, n) {
     const list = instances(box);
-    for (let i = list.length; i < n; i += 1) {
-      const html = $(':scope > template', box).innerHTML.replaceAll('__N__', String(i + 1));
-      $(':scope > .instances', box).insertAdjacentHTML('beforeend', html);
+    for (let i = list.length; i < n; i++) {
+      $(':scope > .instances', box).insertAdjacentHTML('beforeend', $(':scope > template', box).innerHTML.replaceAll('__N__', i + 1));
     }
     list.slice(n).forEach((el) => el.remove());
   }
 
+  /* Drop one instance and renumber those after it, keeping what was typed in them. */
   function removeInstance(fieldset) {
     const box = fieldset.closest('[data-repeat]');
     const path = box.dataset.repeat;
     const gone = instances(box).indexOf(fieldset) + 1;
-    const kept = fields().filter(([k]) => !k.startsWith(`${path}[${gone}]`)).map(([k, v]) => {
+    const kept = [];
+    for (const [k, v] of fields()) {
       const m = k.startsWith(`${path}[`) && /^\[(\d+)\]/.exec(k.slice(path.length));
-      return m && +m[1] > gone ? [`${path}[${+m[1] - 1}]${k.slice(path.length + m[0].length)}`, v] : [k, v];
-    });
+      if (!m) kept.push([k, v]);
+      else if (+m[1] !== gone) kept.push([+m[1] < gone ? k : `${path}[${m[1] - 1}]${k.slice(path.length + m[0].length)}`, v]);
+    }
     setCount(box, instances(box).length - 1);
     fill(kept);
   }
 
   // ---- drafts ------------------------------------------------------------------------------
-  const fields = () => Array.from(new FormData(form)).filter(([k, v]) => k !== '_csrf_token' && typeof v === 'string');
+  const fields = () => Array.from(new FormData(form)).filter(([k, v]) => !/^(_csrf_token|@uuid|@version)$/.test(k) && typeof v === 'string');
 
+  /* Put saved [name, value] pairs back into the inputs (repeat instances made first). */
   function fill(entries) {
-    const depth = (k) => (k.match(/\[/g) || []).length;
-    for (const [k] of entries.slice().sort((a, b) => depth(a[0]) - depth(b[0]))) {
-      let m; let prefix = ''; let rest = k;
+    for (const [k] of entries) {
+      let m;
+      let prefix = '';
+      let rest = k;
       while ((m = INDEXED.exec(rest))) {
-        const box = $(`[data-repeat="${CSS.escape(prefix + m[1])}"]`, form);
-        if (box && instances(box).length < +m[2]) setCount(box, +m[2]);
+        const box = $(`[data-repeat="${CSS.escape(prefix + m[1])}"]`);
+        if (box && instances(box).length < m[2]) setCount(box, +m[2]);
         prefix += `${m[1]}[${m[2]}].`;
         rest = m[3];
       }
@@ -178,10 +160,10 @@
     const values = {};
     entries.forEach(([k, v]) => (values[k] = values[k] || []).push(v));
     for (const el of form.elements) {
-      if (!el.name || el.name === '_csrf_token' || el.name === '@uuid' || el.name === '@version' || el.type === 'submit') continue;
+      if (!el.name || /^(_csrf_token|@uuid|@version)$/.test(el.name) || el.type === 'submit') continue;
       const list = values[el.name] || [];
-      if (el.type === 'radio' || el.type === 'checkbox') el.checked = list.includes(el.value);
-      else el.value = list.length ? list.shift() : '';
+      if (/radio|checkbox/.test(el.type)) el.checked = list.includes(el.value);
+      else el.value = list.shift() || '';
     }
   }
 
@@ -189,31 +171,27 @@
     if (!dirty) return;
     dirty = false;
     await A.idb.put('drafts', {
-      id: uuid.value, user: A.USER, form_id: FORM, version: VERSION, title: form.dataset.title,
-      fields: fields().filter(([k]) => k !== '@uuid' && k !== '@version'), screen: current,
-      updated: new Date().toISOString(),
+      id: uuid.value, user: A.USER, form_id: FORM, version: VERSION, title: TITLE,
+      fields: fields(), screen: current, updated: new Date().toISOString(),
     });
   }
-  let saveTimer = null;
+  let saveTimer;
   const changed = () => { dirty = true; apply(); clearTimeout(saveTimer); saveTimer = setTimeout(saveDraft, 250); };
 
   // ---- screens, review and submit ----------------------------------------------------------
-  const open = () => screens.filter((s) => !s.hidden);
-
   function show(index, focus = true) {
     current = index;
-    screens.forEach((s, i) => s.classList.toggle('current', i === index));
     const reviewing = index >= screens.length;
+    screens.forEach((s, i) => s.classList.toggle('current', i === index));
     review.hidden = !reviewing;
     review.classList.toggle('current', reviewing);
-    const visible = open();
-    const at = reviewing ? visible.length + 1 : visible.indexOf(screens[index]) + 1;
-    $('[data-progress-text]', form).textContent = reviewing ? S.review
-      : A.fmt(S.step, { n: at, total: visible.length });
-    $('[data-progress-bar]', form).style.width = `${(100 * at) / (visible.length + 1)}%`;
-    $('[data-back]', form).disabled = at <= 1 && !reviewing;
-    $('[data-next]', form).hidden = reviewing;
-    $('[data-submit]', form).hidden = !reviewing;
+    const open = screens.filter((s) => !s.hidden);
+    const at = reviewing ? open.length + 1 : open.indexOf(screens[index]) + 1;
+    $('[data-progress-text]').textContent = reviewing ? S.review : A.fmt(S.step, { n: at, total: open.length });
+    $('[data-progress-bar]').style.width = `${(100 * at) / (open.length + 1)}%`;
+    $('[data-back]').disabled = at <= 1 && !reviewing;
+    $('[data-next]').hidden = reviewing;
+    $('[data-submit]').hidden = !reviewing;
     if (reviewing) buildReview();
     if (focus) $('h2', reviewing ? review : screens[index]).focus();
   }
@@ -227,82 +205,68 @@
     }
     A.notice('');
     let i = current + direction;
-    while (i >= 0 && i < screens.length && screens[i].hidden) i += direction;
+    while (screens[i] && screens[i].hidden) i += direction;
     if (i >= 0) show(Math.min(i, screens.length));
   }
 
+  /* An answer as the fieldworker sees it: the labels of what is chosen, or what is typed. */
   function shown(q) {
-    const picked = $$('input:checked, select', q).map((el) => (el.tagName === 'SELECT'
-      ? (el.value ? el.selectedOptions[0].textContent : '') : el.closest('label').textContent.trim()));
-    if (picked.length || $('input[type=radio], input[type=checkbox], select', q)) return picked.filter(Boolean).join('、');
+    const picked = $$('input:checked, select', q)
+      .map((el) => (el.tagName === 'SELECT' ? el.value && el.selectedOptions[0].textContent : el.closest('label').textContent.trim()));
+    if ($('input[type=radio], input[type=checkbox], select', q)) return picked.filter(Boolean).join('、');
     const field = $('input, textarea', q);
     return field ? field.value : '';
   }
 
   function buildReview() {
-    const body = $('[data-review-body]', review);
-    body.replaceChildren();
-    screens.forEach((screen, index) => {
-      if (screen.hidden) return;
-      const block = document.createElement('div');
-      block.className = 'review-block';
-      const h = document.createElement('h3');
-      h.textContent = $('h2', screen).textContent;
-      const edit = document.createElement('button');
-      edit.type = 'button'; edit.className = 'button secondary'; edit.textContent = S.edit;
-      edit.onclick = () => show(index);
-      h.append(edit);
-      const dl = document.createElement('dl');
+    const blocks = screens.map((screen, index) => {
+      if (screen.hidden) return '';
+      const dl = h('dl');
       for (const q of $$('.q:not(.q-group):not(.q-repeat):not(.q-note):not(.q-calculate)', screen)) {
-        if (q.closest('[hidden]')) continue;
-        const text = shown(q);
+        const text = !q.closest('[hidden]') && shown(q);
         if (!text) continue;
-        const dt = document.createElement('dt');
-        const label = $('label, legend', q);
         const box = q.closest('[data-instance]');
-        dt.textContent = (box ? `${$('legend', box).textContent.trim()} · ` : '') + label.firstChild.textContent.trim();
-        const dd = document.createElement('dd');
-        dd.textContent = text;
-        dl.append(dt, dd);
+        const label = $('label, legend', q).firstChild.textContent.trim();
+        dl.append(h('dt', { textContent: (box ? `${$('legend', box).textContent.trim()} · ` : '') + label }), h('dd', { textContent: text }));
       }
-      if (!dl.children.length) dl.append(Object.assign(document.createElement('dd'), { textContent: S.nothing }));
-      block.append(h, dl);
-      body.append(block);
+      if (!dl.children.length) dl.append(h('dd', { textContent: S.nothing }));
+      const edit = h('button', { type: 'button', className: 'button secondary', textContent: S.edit, onclick: () => show(index) });
+      return h('div', { className: 'review-block' }, h('h3', { textContent: $('h2', screen).textContent }, edit), dl);
     });
+    $('[data-review-body]').replaceChildren(...blocks);
   }
 
   async function submit() {
     apply();
     const bad = screens.findIndex((s) => !s.hidden && showErrors(s));
-    if (bad >= 0) { show(bad); A.notice(S.fix, 'error'); return; }
+    if (bad >= 0) return show(bad), A.notice(S.fix, 'error');
     const site = form.elements['@site'];
     await A.idb.put('outbox', {
-      uuid: uuid.value, user: A.USER, form_id: FORM, form_version: VERSION, title: form.dataset.title,
+      uuid: uuid.value, user: A.USER, form_id: FORM, form_version: VERSION, title: TITLE,
       answers: answers(true), collected_at: new Date().toISOString(), site: (site && site.value) || null,
     });
     clearTimeout(saveTimer);
     await A.idb.del('drafts', uuid.value);
     sessionStorage.setItem('tanfang-flash', S.saved);
-    location.replace(form.getAttribute('action'));
+    location.replace(form.getAttribute('action'));  // a new record of the latest version
   }
 
   // ---- wiring ------------------------------------------------------------------------------
   form.addEventListener('input', changed);
-  form.addEventListener('change', (event) => {
-    const box = event.target;
-    if (box.type === 'checkbox' && box.checked) {
-      const q = box.closest('.q');
-      for (const other of $$('input[type=checkbox]', q)) {
-        if (other !== box && (box.hasAttribute('data-exclusive') || other.hasAttribute('data-exclusive'))) other.checked = false;
+  form.addEventListener('change', ({ target }) => {
+    if (target.type === 'checkbox' && target.checked) {  // "none of these" stands alone
+      for (const other of $$('input[type=checkbox]', target.closest('.q'))) {
+        if (other !== target && (target.hasAttribute('data-exclusive') || other.hasAttribute('data-exclusive'))) other.checked = false;
       }
     }
     changed();
   });
   form.addEventListener('submit', (event) => { event.preventDefault(); submit(); });
-  form.addEventListener('click', (event) => {
+  form.addEventListener('click', (event) => {  // the repeat buttons post the page without JavaScript
     const button = event.target.closest('button');
     if (!button) return;
-    if (button.dataset.add !== undefined) {
+    const { add, locate } = button.dataset;
+    if (add) {
       event.preventDefault();
       const box = button.closest('[data-repeat]');
       setCount(box, instances(box).length + 1);
@@ -311,20 +275,18 @@
       event.preventDefault();
       removeInstance(button.closest('[data-instance]'));
       changed();
-    } else if (button.dataset.locate) {
-      const input = document.getElementById(button.dataset.locate);
-      navigator.geolocation.getCurrentPosition((p) => {
-        const c = p.coords;
-        input.value = `${c.latitude.toFixed(6)} ${c.longitude.toFixed(6)} ${Math.round(c.altitude || 0)} ${Math.round(c.accuracy)}`;
+    } else if (locate) {
+      navigator.geolocation.getCurrentPosition(({ coords: c }) => {
+        document.getElementById(locate).value = `${c.latitude.toFixed(6)} ${c.longitude.toFixed(6)} ${Math.round(c.altitude || 0)} ${Math.round(c.accuracy)}`;
         A.notice(A.fmt(S.located, { metres: Math.round(c.accuracy) }));
         changed();
       }, () => A.notice(S.no_location, 'error'), { enableHighAccuracy: true, timeout: 20000 });
     }
   });
-  $('[data-back]', form).onclick = () => step(-1);
-  $('[data-next]', form).onclick = () => step(1);
-  document.addEventListener('visibilitychange', () => { if (document.hidden) saveDraft(); });
-  for (const link of $$('a[href^="/lang/"]')) {  // switch language and keep what was typed
+  $('[data-back]').onclick = () => step(-1);
+  $('[data-next]').onclick = () => step(1);
+  document.addEventListener('visibilitychange', () => document.hidden && saveDraft());
+  for (const link of document.querySelectorAll('a[href^="/lang/"]')) {  // switch language, keep what was typed
     link.addEventListener('click', async (event) => {
       event.preventDefault();
       dirty = true;
@@ -336,16 +298,11 @@
   (async () => {
     const wanted = /^#draft=(.+)$/.exec(location.hash);
     const draft = wanted && (await A.idb.get('drafts', wanted[1]));
-    if (draft && draft.user === A.USER) {
-      uuid.value = draft.id;
-      fill(draft.fields);
-      apply();
-      show(Math.min(draft.screen || 0, screens.length - 1), false);
-    } else {
-      uuid.value = A.newUuid();  // a cached page must never reuse a UUID
-      apply();
-      show(0, false);
-    }
-    document.documentElement.dataset.ready = String(Math.round(performance.now()));  // bench/client.py
+    const mine = draft && draft.user === A.USER;
+    if (mine) fill(draft.fields);
+    uuid.value = mine ? draft.id : A.newUuid();  // a cached page must never reuse a UUID
+    apply();
+    show(mine ? Math.min(draft.screen || 0, screens.length - 1) : 0, false);
+    document.documentElement.dataset.ready = Math.round(performance.now());  // bench/client.py
   })();
 })();
