@@ -65,8 +65,8 @@ def test_signing_out_with_unsent_records_is_refused_with_the_reason(
     fill_record(page, visit(66))
     submit(page)
     page.click("header form[action='/logout'] button")
-    notice = page.locator("#notice")
-    notice.wait_for()
+    notice = page.locator("#notice")  # it says "saved to the outbox" until the refusal replaces it
+    page.wait_for_function("document.querySelector('#notice').getAttribute('role') === 'alert'")
     assert "1" in notice.inner_text()
     assert "退出" in notice.inner_text()
     assert page.url.endswith("/collect/visit")

@@ -25,7 +25,7 @@
   const bar = $('#syncbar');
   const USER = bar ? bar.dataset.user : '';
   const CACHE = 'tanfang-pages';  // sw.js serves from the same cache
-  const SHELL = ['/collect', '/static/collect.css', '/static/js/app.js', '/static/js/logic.js', '/static/js/form.js'];
+  const SHELL = ['/collect', '/static/collect.css', '/static/collect-lists.css', '/static/js/app.js', '/static/js/logic.js', '/static/js/form.js', '/static/js/session.js', '/static/js/home.js'];
   const BASE_MS = window.TANFANG_SYNC_BASE_MS || 2000;  // the first retry; doubling up to five minutes
 
   // ---- IndexedDB: drafts (by id), outbox (by uuid), meta (last sync, by key) ----------------
@@ -78,6 +78,7 @@
   let failures = 0;
   let timer;
   let running;
+  const hooks = [];
 
   async function refresh() {
     if (!bar) return;
@@ -88,7 +89,7 @@
     $('[data-net]', bar).textContent = navigator.onLine ? S.online : S.offline;
     const last = await idb.get('meta', `sync:${USER}`);
     $('[data-last-sync]', bar).textContent = last ? fmt(S.last_sync, { time: when(last.at) }) : S.never;
-    listHome();
+    for (const hook of hooks) hook();  // home.js lists the drafts and the outbox
   }
 
   /* Send the outbox; one run at a time (a second call joins the first). */
@@ -133,19 +134,6 @@
     return true;
   }
 
-  /* The home page's lists of drafts and of records waiting in the outbox. */
-  async function listHome() {
-    const item = (text, ...kids) => h('li', {}, h('span', { textContent: text }), ...kids);
-    const button = (props) => h(props.href ? 'a' : 'button', { type: 'button', className: 'button secondary', ...props });
-    const show = (box, list, empty, make) => box && box.replaceChildren(...(list.length ? list.map(make) : [item(empty)]));
-    show($('[data-drafts]'), (await mine('drafts')).sort((a, b) => b.updated.localeCompare(a.updated)), S.no_drafts,
-      (d) => item(`${d.title} · ${when(d.updated)}`,
-        button({ textContent: S.continue, href: `/collect/${encodeURIComponent(d.form_id)}?version=${encodeURIComponent(d.version)}#draft=${d.id}` }),
-        button({ textContent: S.delete, onclick: async () => { if (confirm(S.delete_confirm)) { await idb.del('drafts', d.id); refresh(); } } })));
-    show($('[data-outbox]'), await mine('outbox'), S.no_outbox, (r) => item(`${r.title} · ${when(r.collected_at)}`,
-      ...(r.problem ? [h('p', { className: 'problem', textContent: `${S.problem} ${r.problem.map((p) => `${p.path} ${p.message}`).join('; ')}` })] : [])));
-  }
-
   /* Put the pages and scripts a fieldworker needs offline into the service worker's cache. */
   async function precache(urls) {
     const cache = await caches.open(CACHE);
@@ -182,5 +170,5 @@
   refresh();
   sync();
 
-  window.TanfangApp = { sync, idb, newUuid, notice, fmt, h, S, USER };
+  window.TanfangApp = { sync, idb, newUuid, notice, fmt, h, S, USER, mine, when, refresh, hooks };
 })();
