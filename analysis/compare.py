@@ -53,8 +53,16 @@ class TestResult(msgspec.Struct, frozen=True, kw_only=True):
 
 def _untestable(reason: str, n: int) -> TestResult:
     nan = float("nan")
-    return TestResult(test="none", statistic=nan, df=None, p_value=nan, effect_size=nan,
-                      effect_name="", method=f"no test: {reason}", n=n)
+    return TestResult(
+        test="none",
+        statistic=nan,
+        df=None,
+        p_value=nan,
+        effect_size=nan,
+        effect_name="",
+        method=f"no test: {reason}",
+        n=n,
+    )
 
 
 def _trim(table: np.ndarray) -> np.ndarray:
@@ -120,22 +128,42 @@ def _counts_test(table: np.ndarray, seed: int, n_resamples: int, exact: bool | N
             why = f"requested ({why})"
         if t.shape == (2, 2):
             res = stats.fisher_exact(t)
-            return TestResult(test="fisher", statistic=float(res.statistic), df=None,
-                              p_value=float(res.pvalue), effect_size=v, effect_name="Cramér's V",
-                              method=f"Fisher's exact test: {why}", n=n)
+            return TestResult(
+                test="fisher",
+                statistic=float(res.statistic),
+                df=None,
+                p_value=float(res.pvalue),
+                effect_size=v,
+                effect_name="Cramér's V",
+                method=f"Fisher's exact test: {why}",
+                n=n,
+            )
         mc = stats.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(seed))
         res = stats.fisher_exact(t, method=mc)
         return TestResult(
-            test="fisher", statistic=_scalar(res.statistic), df=None, p_value=_scalar(res.pvalue),
-            effect_size=v, effect_name="Cramér's V", n=n, seed=seed,
+            test="fisher",
+            statistic=_scalar(res.statistic),
+            df=None,
+            p_value=_scalar(res.pvalue),
+            effect_size=v,
+            effect_name="Cramér's V",
+            n=n,
+            seed=seed,
             method=f"Fisher's exact test (Monte Carlo, {n_resamples} resamples, seed {seed}): {why}",
         )
     chi2, p, dof, _ = stats.chi2_contingency(t, correction=True)
     yates = " with Yates' continuity correction" if dof == 1 else ""
     why = f"{small} of {cells} expected counts below 5 (≤ 20%)" if small else "all expected counts at least 5"
-    return TestResult(test="chi2", statistic=float(chi2), df=float(dof), p_value=float(p),
-                      effect_size=v, effect_name="Cramér's V", n=n,
-                      method=f"Pearson's chi-square test{yates}: {why}")
+    return TestResult(
+        test="chi2",
+        statistic=float(chi2),
+        df=float(dof),
+        p_value=float(p),
+        effect_size=v,
+        effect_name="Cramér's V",
+        n=n,
+        method=f"Pearson's chi-square test{yates}: {why}",
+    )
 
 
 def _scalar(value) -> float:
@@ -179,11 +207,16 @@ def rao_scott(cells: np.ndarray, n_rows: int, n_cols: int, design: Design) -> Te
     ndf = trace**2 / trace2
     f = x2 / trace
     return TestResult(
-        test="rao_scott", statistic=float(f), df=float(ndf), df2=float(ndf * df),
+        test="rao_scott",
+        statistic=float(f),
+        df=float(ndf),
+        df2=float(ndf * df),
         p_value=float(stats.f.sf(f, ndf, ndf * df)),
-        effect_size=float(np.sqrt(x2 / (n * (min(r, c) - 1)))), effect_name="Cramér's V (weighted)",
+        effect_size=float(np.sqrt(x2 / (n * (min(r, c) - 1)))),
+        effect_name="Cramér's V (weighted)",
         method="Rao–Scott corrected chi-square (F test): the data are weighted, so the design-based "
-        "test replaces Pearson's", n=n,
+        "test replaces Pearson's",
+        n=n,
     )
 
 
@@ -211,8 +244,13 @@ def ordinal(
     h = (12 / (n * (n + 1)) * np.sum(rank_sums**2 / sizes[present]) - 3 * (n + 1)) / ties
     dof = len(present) - 1
     return TestResult(
-        test="kruskal", statistic=float(h), df=float(dof), p_value=float(stats.chi2.sf(h, dof)),
-        effect_size=float(h / (n - 1)), effect_name="epsilon squared", n=n,
+        test="kruskal",
+        statistic=float(h),
+        df=float(dof),
+        p_value=float(stats.chi2.sf(h, dof)),
+        effect_size=float(h / (n - 1)),
+        effect_name="epsilon squared",
+        n=n,
         method=f"Kruskal–Wallis H test: {len(present)} groups, ordinal or skewed values{note}",
     )
 
@@ -245,8 +283,13 @@ def _mann_whitney(x, g, present, ranks, ties, note: str) -> TestResult:
         z = (max(u1, n1 * n2 - u1) - n1 * n2 / 2 - 0.5) / sd
         p = float(min(1.0, 2 * stats.norm.sf(z)))
     return TestResult(
-        test="mannwhitney", statistic=u1, df=None, p_value=p,
-        effect_size=2 * u1 / (n1 * n2) - 1, effect_name="rank-biserial correlation", n=n1 + n2,
+        test="mannwhitney",
+        statistic=u1,
+        df=None,
+        p_value=p,
+        effect_size=2 * u1 / (n1 * n2) - 1,
+        effect_name="rank-biserial correlation",
+        n=n1 + n2,
         method=f"Mann–Whitney U test: two groups, ordinal or skewed values{note}",
     )
 

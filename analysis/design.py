@@ -130,8 +130,14 @@ class Design:
             return None if a is None else a[mask]
 
         return replace(
-            self, weights=cut(self.weights), strata=cut(self.strata), clusters=cut(self.clusters),
-            fpc=cut(self.fpc), n=int(mask.sum()), _stratum=cut(self._stratum), _psu=cut(self._psu),
+            self,
+            weights=cut(self.weights),
+            strata=cut(self.strata),
+            clusters=cut(self.clusters),
+            fpc=cut(self.fpc),
+            n=int(mask.sum()),
+            _stratum=cut(self._stratum),
+            _psu=cut(self._psu),
         )
 
 

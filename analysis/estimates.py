@@ -28,6 +28,7 @@ from analysis.design import Design, Ratios, cell_proportions, ratio_means
 __all__ = [
     "Estimate",
     "column_means",
+    "column_means_by",
     "logit_interval",
     "mean",
     "mean_by",
@@ -129,20 +130,35 @@ def _proportion_estimates(r: Ratios, design: Design, level: float) -> list[list[
             w_low, w_high = wilson_interval(r.estimate * r.n_eff, r.n_eff, level)
             low, high = np.where(edge, w_low, low), np.where(edge, w_high, high)
             method = np.where(
-                edge, "Wilson interval on Kish's effective n (weighted share of 0 or 1)",
+                edge,
+                "Wilson interval on Kish's effective n (weighted share of 0 or 1)",
                 "logit interval, Taylor-linearised design SE, t with design df",
             )
             df, deff = r.df, r.variance / r.srs_variance
     columns = {
-        "estimate": r.estimate, "ci_low": low, "ci_high": high, "se": se, "n": r.hits,
-        "n_total": r.n, "n_w": r.hits_w, "n_w_total": r.n_w, "df": df, "deff": deff,
+        "estimate": r.estimate,
+        "ci_low": low,
+        "ci_high": high,
+        "se": se,
+        "n": r.hits,
+        "n_total": r.n,
+        "n_w": r.hits_w,
+        "n_w_total": r.n_w,
+        "df": df,
+        "deff": deff,
     }
     return _build(columns, method)
 
 
 def proportions_by(
-    codes: np.ndarray, k: int, groups: np.ndarray, n_groups: int, design: Design, *,
-    valid: np.ndarray | None = None, level: float = 0.95,
+    codes: np.ndarray,
+    k: int,
+    groups: np.ndarray,
+    n_groups: int,
+    design: Design,
+    *,
+    valid: np.ndarray | None = None,
+    level: float = 0.95,
 ) -> list[list[Estimate]]:
     """The share of each option 0..k-1 of ``codes`` within each group: ``result[group][option]``."""
     r = cell_proportions(codes, k, design, valid=valid, groups=groups, n_groups=n_groups)
@@ -157,8 +173,13 @@ def proportions(
 
 
 def select_multiple_by(
-    ticks: np.ndarray, answered: np.ndarray, groups: np.ndarray | None, n_groups: int,
-    design: Design, *, level: float = 0.95,
+    ticks: np.ndarray,
+    answered: np.ndarray,
+    groups: np.ndarray | None,
+    n_groups: int,
+    design: Design,
+    *,
+    level: float = 0.95,
 ) -> list[list[Estimate]]:
     """Per group, the share ticking each option among those who answered the question.
 
@@ -185,24 +206,35 @@ def _mean_estimates(r: Ratios, design: Design, level: float) -> list[list[Estima
         else:
             method, deff = "t interval, n − 1 df", np.nan
     columns = {
-        "estimate": r.estimate, "ci_low": r.estimate - half, "ci_high": r.estimate + half, "se": se,
-        "n": r.n, "n_total": r.n, "n_w": r.n_w, "n_w_total": r.n_w, "df": r.df, "deff": deff,
+        "estimate": r.estimate,
+        "ci_low": r.estimate - half,
+        "ci_high": r.estimate + half,
+        "se": se,
+        "n": r.n,
+        "n_total": r.n,
+        "n_w": r.n_w,
+        "n_w_total": r.n_w,
+        "df": r.df,
+        "deff": deff,
     }
     return _build(columns, method)
 
 
 def mean_by(
-    x: np.ndarray, groups: np.ndarray | None, n_groups: int, design: Design, *,
-    valid: np.ndarray | None = None, level: float = 0.95,
+    x: np.ndarray,
+    groups: np.ndarray | None,
+    n_groups: int,
+    design: Design,
+    *,
+    valid: np.ndarray | None = None,
+    level: float = 0.95,
 ) -> list[Estimate]:
     """The (weighted) mean of ``x`` (NaN: missing) in each group."""
     r = ratio_means(x, design, mask=valid, groups=groups, n_groups=n_groups)
     return [row[0] for row in _mean_estimates(r, design, level)]
 
 
-def mean(
-    x: np.ndarray, design: Design, *, valid: np.ndarray | None = None, level: float = 0.95
-) -> Estimate:
+def mean(x: np.ndarray, design: Design, *, valid: np.ndarray | None = None, level: float = 0.95) -> Estimate:
     """The (weighted) mean of ``x`` (NaN: missing) with a t interval."""
     return mean_by(x, None, 1, design, valid=valid, level=level)[0]
 
@@ -212,6 +244,20 @@ def column_means(
 ) -> list[Estimate]:
     """The (weighted) mean of each column of ``y`` (n, m) over the rows in ``valid`` ((n,) or (n, m))."""
     return _mean_estimates(ratio_means(y, design, mask=valid), design, level)[0]
+
+
+def column_means_by(
+    y: np.ndarray,
+    groups: np.ndarray | None,
+    n_groups: int,
+    design: Design,
+    *,
+    valid: np.ndarray | None = None,
+    level: float = 0.95,
+) -> list[list[Estimate]]:
+    """Per group, the (weighted) mean of each column of ``y`` (n, m): ``result[group][column]``."""
+    r = ratio_means(y, design, mask=valid, groups=groups, n_groups=n_groups)
+    return _mean_estimates(r, design, level)
 
 
 def weighted_cdf(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -235,8 +281,14 @@ def weighted_quantile(sorted_x: np.ndarray, cum_w: np.ndarray, p: float) -> floa
 
 
 def median_by(
-    x: np.ndarray, groups: np.ndarray | None, n_groups: int, design: Design, rng_seed: int = 0,
-    *, n_resamples: int = 2000, level: float = 0.95,
+    x: np.ndarray,
+    groups: np.ndarray | None,
+    n_groups: int,
+    design: Design,
+    rng_seed: int = 0,
+    *,
+    n_resamples: int = 2000,
+    level: float = 0.95,
 ) -> list[Estimate]:
     """The median of ``x`` (NaN: missing) in each group; see :func:`median`."""
     x = np.asarray(x, dtype=float)
@@ -263,8 +315,17 @@ def median(
 
 def _no_answers() -> Estimate:
     nan = float("nan")
-    return Estimate(estimate=nan, ci_low=nan, ci_high=nan, se=nan, n=0, n_total=0, n_w=0.0,
-                    n_w_total=0.0, method="no answers")
+    return Estimate(
+        estimate=nan,
+        ci_low=nan,
+        ci_high=nan,
+        se=nan,
+        n=0,
+        n_total=0,
+        n_w=0.0,
+        n_w_total=0.0,
+        method="no answers",
+    )
 
 
 def _bootstrap(values: np.ndarray, n_w: float, rng, n_resamples: int, level: float, seed: int) -> Estimate:
@@ -276,8 +337,14 @@ def _bootstrap(values: np.ndarray, n_w: float, rng, n_resamples: int, level: flo
     alpha = (1 - level) / 2
     low, high = np.quantile(replicates, [alpha, 1 - alpha])
     return Estimate(
-        estimate=float(np.median(values)), ci_low=float(low), ci_high=float(high),
-        se=float(replicates.std(ddof=1)), n=n, n_total=n, n_w=n_w, n_w_total=n_w,
+        estimate=float(np.median(values)),
+        ci_low=float(low),
+        ci_high=float(high),
+        se=float(replicates.std(ddof=1)),
+        n=n,
+        n_total=n,
+        n_w=n_w,
+        n_w_total=n_w,
         method=f"percentile bootstrap, {n_resamples} resamples, seed {seed}",
     )
 
@@ -316,8 +383,11 @@ def _bootstrap_medians(distinct, counts, below: int, n: int, b: int, rng) -> np.
     rest = n - k
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(below < 1, (1 - upto) / (1 - below), 0.0)
-        both = (stats.binom.sf(k, n, upto) - stats.binom.sf(k, n, below)
-                - stats.binom.pmf(k, n, below) * (1 - ratio**rest))
+        both = (
+            stats.binom.sf(k, n, upto)
+            - stats.binom.sf(k, n, below)
+            - stats.binom.pmf(k, n, below) * (1 - ratio**rest)
+        )
         marginal = np.diff(cdf, prepend=0.0)
         same = np.where(marginal > 0, both / marginal, 1.0)
     u = rng.random(b)
@@ -345,10 +415,18 @@ def _woodruff(x: np.ndarray, g: np.ndarray, n_groups: int, design: Design, level
         p, se, df = share.estimate[k, 0], np.sqrt(share.variance[k, 0]), share.df[k, 0]
         t = float(_t(level, df))
         low, high = weighted_quantile(*cdf, p - t * se), weighted_quantile(*cdf, p + t * se)
-        out.append(Estimate(
-            estimate=float(medians[k]), ci_low=low, ci_high=high, se=(high - low) / (2 * t),
-            n=int(share.n[k, 0]), n_total=int(share.n[k, 0]), n_w=float(cdf[1][-1]),
-            n_w_total=float(cdf[1][-1]), df=float(df),
-            method="Woodruff interval (design-based CI of the share below the median, inverted)",
-        ))
+        out.append(
+            Estimate(
+                estimate=float(medians[k]),
+                ci_low=low,
+                ci_high=high,
+                se=(high - low) / (2 * t),
+                n=int(share.n[k, 0]),
+                n_total=int(share.n[k, 0]),
+                n_w=float(cdf[1][-1]),
+                n_w_total=float(cdf[1][-1]),
+                df=float(df),
+                method="Woodruff interval (design-based CI of the share below the median, inverted)",
+            )
+        )
     return out

@@ -4,40 +4,44 @@
 denominator → "indicative"; a proportion's interval wider than ``max_width`` (20 points), or a
 mean's coefficient of variation above ``max_cv`` → "imprecise".
 
-**Suppression.** A table of counts is published with its row totals, column totals and grand
-total (for a question by segment: options × segments, the segment sizes and the overall column).
-Every count below ``threshold`` (zeros too when ``zeros``; a total too) is suppressed — the
-*primary* cells. That is not enough: with the totals published, a lone suppressed cell in a row
-equals the row total minus the other cells, and more generally any linear combination of the
-published numbers (sums, differences of totals) may pin a suppressed value down. So:
+**Suppression.** Published numbers are linked by linear equations: the cells of a table sum to
+its row and column totals, a group's counts sum to the whole sample's, a mean times its base is a
+weighted sum of counts. Every count below ``threshold`` (zeros too when ``zeros``) is a *primary*
+entry. Hiding the primary entries is not enough: any linear combination of what stays published
+(sums, differences of totals) may pin a hidden value down. So:
 
-1. Write the published table with its margins as linear equations: every row and column of the
-   table sums to its total, and the totals sum to the grand total.
-2. A suppressed value is *recoverable* exactly when every solution of those equations gives it
-   the same value, i.e. when its coordinate is zero in every vector of the null space of the
-   equations restricted to the suppressed entries (checked with an SVD, not by pattern rules).
-3. While some suppressed entry is recoverable, suppress the cheapest further entry that makes it
-   unrecoverable (cheapest = smallest count; an interior cell before a total, the grand total
-   last). Zeros are complements only when nothing else is left: a solver knows counts are ≥ 0,
-   and two zeros on one cycle of suppressed cells could pin the cycle down. With every suppressed
-   entry positive, moving a little along a null-space direction keeps all counts positive, so
-   each suppressed entry keeps a whole range of possible values.
+1. Write every published number and every underlying count as an *entry*, and their relations
+   as linear equations (:func:`protect` takes them as a matrix, one row per equation).
+2. A hidden entry is *recoverable* exactly when every solution of the equations gives it the same
+   value, i.e. when its coordinate is zero in every vector of the null space of the equations
+   restricted to the hidden entries (checked with an SVD, not by pattern rules).
+3. While some primary entry is recoverable, hide the cheapest published entry that makes it
+   unrecoverable (cheapest = lowest ``cost``: an interior cell before a total, the grand total
+   last). Candidates are found for all entries at once: entry e helps target t exactly when e's
+   column lies in the span of the hidden columns and ``yᵀa_e ≠ 0`` for the y with ``Aᵀy = e_t``.
+   Zeros are complements only when nothing else is left: a solver knows counts are ≥ 0, and two
+   zeros on one cycle of hidden cells could pin the cycle down. With every hidden entry positive,
+   moving a little along a null-space direction keeps all counts positive, so each protected
+   entry keeps a whole range of possible values.
 
-Scope: this protects one table and its margins. Tables that overlap in other ways (the same
-segment cut by two questions whose counts differ by known amounts; a segment table published
-both alone and inside a larger one) must be suppressed together, as one table. Percentages
-derived from a suppressed count must be withheld with it.
+:func:`suppress` applies this to one table published with its row, column and grand totals;
+:mod:`analysis.report_suppress` builds the equations of a whole report variable (its overall
+distribution and its table by each segment, linked through the overall counts). Hiding more than
+the solver asked for never makes a protected entry recoverable (the null space only grows), so
+callers may widen the pattern — a whole group when its total is hidden — without checking again.
 """
 
 from __future__ import annotations
 
 import msgspec
 import numpy as np
-from scipy.linalg import null_space
+from scipy import optimize
 
 from analysis.estimates import Estimate
 
-__all__ = ["Suppression", "flags", "suppress"]
+__all__ = ["Suppression", "flags", "protect", "ranges", "recoverable", "suppress"]
+
+_TOL = 1e-9
 
 
 def flags(
@@ -60,6 +64,190 @@ def flags(
     if imprecise:
         found.append("imprecise")
     return tuple(found)
+
+
+# ------------------------------------------------------------------------------------ the solver
+
+
+def _eliminate(a: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Gauss–Jordan elimination of ``a`` (partial pivoting), the ``extra`` columns transformed alike.
+
+    Returns (reduced a, reduced extra, pivot columns; pivot i sits on row i). Plain array
+    arithmetic on the rows that hold the pivot column: the equations are sparse and small, and
+    a BLAS call per step costs more than the step (and far more with its threads contended).
+    """
+    m = np.hstack([a, extra]).astype(float)
+    width, row, pivots = a.shape[1], 0, []
+    for col in range(width):
+        if row == len(m):
+            break
+        p = row + int(np.argmax(np.abs(m[row:, col])))
+        if abs(m[p, col]) <= _TOL:
+            continue
+        if p != row:
+            m[[row, p]] = m[[p, row]]
+        m[row] /= m[row, col]
+        touched = np.flatnonzero(m[:, col])
+        touched = touched[touched != row]
+        if len(touched):
+            m[touched] -= m[touched, col, None] * m[row]
+        pivots.append(col)
+        row += 1
+    return m[:, :width], m[:, width:], pivots
+
+
+def _pinned(a: np.ndarray) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """Per column of ``a``: whether every solution of a·x = b fixes it; and the elimination."""
+    reduced, _, pivots = _eliminate(a, np.zeros((len(a), 0)))
+    free = np.ones(a.shape[1], bool)
+    free[pivots] = False
+    pinned = np.zeros(a.shape[1], bool)
+    for i, col in enumerate(pivots):
+        pinned[col] = not (np.abs(reduced[i, free]) > 1e-9).any()
+    return pinned, pivots, reduced
+
+
+def recoverable(hidden: np.ndarray, equations: np.ndarray) -> np.ndarray:
+    """Mask of the hidden entries that the published entries determine exactly."""
+    unknown = np.flatnonzero(hidden)
+    out = np.zeros(len(hidden), bool)
+    if len(unknown) == 0:
+        return out
+    a = equations[:, unknown]
+    a = a[(a != 0).any(axis=1)]
+    if len(a):
+        out[unknown] = _pinned(a)[0]
+    return out
+
+
+def _round(hidden: np.ndarray, primary: np.ndarray, equations: np.ndarray, candidates: np.ndarray, values):
+    """One round of the search: the exposed primary entries, and for each the candidates that
+    would make it unrecoverable, from one elimination of the hidden columns with the candidates'
+    columns alongside. A candidate helps a target when its column falls in the hidden columns'
+    span (zero below the pivot rows) and has a non-zero on the target's pivot row.
+
+    Returns (exposed entries, smallest first; per exposed entry a mask over ``candidates``).
+    """
+    unknown = np.flatnonzero(hidden)
+    support = (equations[:, unknown] != 0).any(axis=1)
+    columns = equations[:, candidates]
+    outside = (columns[~support] != 0).any(axis=0)  # on a line no hidden entry touches
+    reduced, moved, pivots = _eliminate(equations[np.ix_(support, unknown)], columns[support])
+    free = np.ones(len(unknown), bool)
+    free[pivots] = False
+    inside = ~outside & ~(np.abs(moved[len(pivots) :]) > 1e-9).any(axis=0)
+    exposed, helps = [], []
+    for i, col in enumerate(pivots):
+        entry = unknown[col]
+        if primary[entry] and not (np.abs(reduced[i, free]) > 1e-9).any():
+            exposed.append(entry)
+            helps.append(inside & (np.abs(moved[i]) > 1e-9))
+    order = np.argsort(values[exposed], kind="stable") if exposed else []
+    return [exposed[k] for k in order], [helps[k] for k in order]
+
+
+def ranges(hidden: np.ndarray, targets: np.ndarray, equations: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """How far each target can move (max − min) among non-negative solutions of the equations."""
+    unknown = np.flatnonzero(hidden)
+    a = equations[:, unknown]
+    lines = (a != 0).any(axis=1)
+    a = a[lines]
+    b = -equations[lines][:, ~hidden] @ values[~hidden]
+    out = np.zeros(len(targets))
+    for i, t in enumerate(targets):
+        cost = np.zeros(len(unknown))
+        cost[int(np.searchsorted(unknown, t))] = 1.0
+        high = optimize.linprog(-cost, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        if high.status == 3 or (high.status == 0 and -high.fun >= values[t] + 1 - 1e-7):
+            out[i] = np.inf if high.status == 3 else -high.fun - values[t]
+            if out[i] >= 1 - 1e-7:
+                continue
+        low = optimize.linprog(cost, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        top = np.inf if high.status == 3 else (-high.fun if high.status == 0 else values[t])
+        out[i] = top - (low.fun if low.status == 0 else values[t])
+    return out
+
+
+def protect(
+    equations: np.ndarray,
+    values: np.ndarray,
+    *,
+    primary: np.ndarray,
+    hidden: np.ndarray,
+    cost: np.ndarray,
+    check: bool = True,
+) -> np.ndarray:
+    """The entries to hide so that no ``primary`` entry follows from the published ones.
+
+    ``equations`` (lines × entries) hold the linear relations, each line summing to zero;
+    ``hidden`` marks what is unknown from the start (underlying counts that are never published,
+    and the primary entries); ``cost`` the price of hiding a published entry (``inf``: it stays
+    published). Zeros are hidden only when no positive entry helps. With ``check``, each primary
+    entry must then keep a range of at least 1 among the non-negative solutions (a linear
+    programme per entry); where it does not, every published entry on an equation with it is
+    hidden too, and the search goes on. Returns the final hidden mask (⊇ ``hidden``).
+    """
+    hidden = np.asarray(hidden, bool) | np.asarray(primary, bool)
+    primary = np.asarray(primary, bool)
+    values = np.asarray(values, float)
+    order = np.lexsort((cost, values <= 0))  # positive before zero, then cheapest
+    verified = np.zeros(len(values), bool)  # hiding more never narrows a range again
+    while True:
+        candidates = np.array([e for e in order if not hidden[e] and np.isfinite(cost[e])], dtype=np.intp)
+        exposed, helps = _round(hidden, primary, equations, candidates, values)
+        if exposed:
+            # Each exposed entry gets a helper — the one helping most of those left, then the
+            # cheapest: hiding more keeps an entry unrecoverable, so the whole round stands.
+            chosen: list[int] = []
+            left = list(range(len(exposed)))
+            while left:
+                mask = helps[left[0]]
+                if not mask.any():
+                    _widen(hidden, int(exposed[left.pop(0)]), equations, order, cost)
+                    continue
+                reach = np.sum([helps[k] for k in left], axis=0) * mask
+                best = int(np.argmax(reach))  # the first (cheapest) of the most helpful
+                chosen.append(best)
+                left = [k for k in left if not helps[k][best]]
+            hidden[candidates[chosen]] = True
+            continue
+        # A primary entry that stays free with every hidden zero held at 0 can move both ways
+        # without a count going negative; the others get a linear programme each.
+        zeros = hidden & (values <= 0)
+        targets = np.flatnonzero(primary & ~verified & recoverable(hidden & ~zeros, equations))
+        if not check or len(targets) == 0:
+            return hidden
+        wide = ranges(hidden, targets, equations, values) >= 1 - 1e-7
+        verified[targets[wide]] = True
+        if wide.all():
+            return hidden
+        for narrow in targets[~wide]:
+            _widen(hidden, int(narrow), equations, order, cost, every=True)
+
+
+def _widen(
+    hidden: np.ndarray, target: int, equations: np.ndarray, order: np.ndarray, cost, every: bool = False
+) -> None:
+    """Hide the cheapest published entry (``every``: all of them) on an equation with the target,
+    else with the hidden entries linked to it, else the cheapest anywhere."""
+
+    def near(mask: np.ndarray) -> np.ndarray:
+        return (equations[(equations[:, mask] != 0).any(axis=1)] != 0).any(axis=0)
+
+    linked = np.zeros(len(hidden), bool)
+    linked[target] = True
+    first = near(linked)
+    while not np.array_equal(grown := linked | (near(linked) & hidden), linked):
+        linked = grown
+    for pool in (first, near(linked), np.ones(len(hidden), bool)):
+        found = [e for e in order if pool[e] and not hidden[e] and np.isfinite(cost[e])]
+        if found:
+            hidden[found if every and pool is first else found[:1]] = True
+            return
+    raise ValueError("nothing left to hide: the equations pin a small count down")
+
+
+# ----------------------------------------------------------------------------------- one table
 
 
 class Suppression(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,62 +283,36 @@ def _equations(shape: tuple[int, int]) -> np.ndarray:
     return eq
 
 
-def _recoverable(suppressed: np.ndarray, equations: np.ndarray) -> np.ndarray:
-    """Flat mask of the suppressed entries that the published numbers determine exactly."""
-    unknown = np.flatnonzero(suppressed.ravel())
-    out = np.zeros(suppressed.size, bool)
-    if len(unknown) == 0:
-        return out
-    basis = null_space(equations[:, unknown])
-    free = np.abs(basis).max(axis=1, initial=0.0) > 1e-9 if basis.size else np.zeros(len(unknown), bool)
-    out[unknown[~free]] = True
-    return out
-
-
-def _complement(suppressed, target: int, cost: np.ndarray, equations) -> int:
-    """The cheapest unsuppressed entry whose suppression makes ``target`` unrecoverable."""
-    flat = suppressed.ravel()
-    candidates = [e for e in np.argsort(cost, kind="stable") if not flat[e]]
-    for e in candidates:
-        trial = flat.copy()
-        trial[e] = True
-        if not _recoverable(trial.reshape(suppressed.shape), equations)[target]:
-            return int(e)
-    # No single entry suffices: take the cheapest one on the target's row or column, preferring
-    # one whose other line already holds a suppressed entry (a step towards a closed cycle).
-    rows, cols = suppressed.sum(axis=1), suppressed.sum(axis=0)
-    i, j = divmod(int(target), suppressed.shape[1])
-    on_row = [e for e in candidates if e // suppressed.shape[1] == i]
-    on_col = [e for e in candidates if e % suppressed.shape[1] == j]
-    width = suppressed.shape[1]
-    linking = [e for e in on_row if cols[e % width]] + [e for e in on_col if rows[e // width]]
-    fallback = linking or on_row + on_col or candidates
-    return int(min(fallback, key=lambda e: cost[e]))
-
-
 def suppress(table: np.ndarray, *, threshold: int = 5, zeros: bool = False) -> Suppression:
-    """Primary and complementary suppression of a table of counts published with its totals."""
+    """Primary and complementary suppression of a table of counts published with its totals.
+
+    Every suppressed entry — primary or complement — keeps a range of possible values.
+    """
     t = np.asarray(table)
     if t.ndim != 2 or np.any(t < 0):
         raise ValueError("suppression needs a 2-D table of non-negative counts")
     aug = _augmented(t.astype(float))
     primary = (aug < threshold) & ((aug > 0) | zeros)
-    suppressed = primary.copy()
     big = aug[-1, -1] + 1
     margin = np.zeros(aug.shape)
     margin[-1, :], margin[:, -1] = big, big
     margin[-1, -1] = 2 * big
-    cost = np.where(aug > 0, aug + margin, 4 * big).ravel()  # zeros only as a last resort
+    cost = (aug + margin).ravel()
     equations = _equations(aug.shape)
-    while not suppressed.all():
-        exposed = np.flatnonzero(_recoverable(suppressed, equations))
-        if len(exposed) == 0:
+    hidden = primary.ravel().copy()
+    while True:  # protect the complements too: each hidden entry must keep a range
+        found = protect(equations, aug.ravel(), primary=hidden, hidden=hidden, cost=cost, check=False)
+        if np.array_equal(found, hidden):
             break
-        target = exposed[np.argmin(aug.ravel()[exposed])]
-        suppressed.flat[_complement(suppressed, target, cost, equations)] = True
+        hidden = found
+    suppressed = hidden.reshape(aug.shape)
     return Suppression(
-        cells=suppressed[:-1, :-1], row_totals=suppressed[:-1, -1], column_totals=suppressed[-1, :-1],
-        grand_total=bool(suppressed[-1, -1]), primary=primary[:-1, :-1], threshold=threshold,
+        cells=suppressed[:-1, :-1],
+        row_totals=suppressed[:-1, -1],
+        column_totals=suppressed[-1, :-1],
+        grand_total=bool(suppressed[-1, -1]),
+        primary=primary[:-1, :-1],
+        threshold=threshold,
         method=f"counts below {threshold} suppressed{' (zeros included)' if zeros else ''}, "
         "then further cells until no suppressed count follows from the published totals",
     )

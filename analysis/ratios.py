@@ -145,8 +145,15 @@ def ratio_means(
         estimate_c = s["wy"].sum(axis=0) / s["w"].sum(axis=0)
         variance, srs, df, n_eff = _ratio_variance(s, estimate_c, design)
     return Ratios(
-        estimate_c + shift, variance, srs, np.asarray(df, dtype=float), s["n"].sum(axis=0),
-        s["w"].sum(axis=0), s["hits"].sum(axis=0), s["w_hits"].sum(axis=0), n_eff,
+        estimate_c + shift,
+        variance,
+        srs,
+        np.asarray(df, dtype=float),
+        s["n"].sum(axis=0),
+        s["w"].sum(axis=0),
+        s["hits"].sum(axis=0),
+        s["w_hits"].sum(axis=0),
+        n_eff,
     )
 
 
@@ -169,11 +176,14 @@ class _Sums:
     def _by(self, factor: np.ndarray | None, x: np.ndarray | None) -> np.ndarray:
         """Σ factor·x per unit (factor: a weight per row or None for 1; x: columns or None for 1)."""
         if x is None or x.shape[1] <= 4:  # few columns: a bincount each
-            columns = [factor] if x is None else [x[:, j] if factor is None else factor * x[:, j]
-                                                  for j in range(x.shape[1])]
-            product = np.column_stack([
-                np.bincount(self.unit, v, minlength=self.size + 1)[: self.size] for v in columns
-            ]).astype(float)
+            columns = (
+                [factor]
+                if x is None
+                else [x[:, j] if factor is None else factor * x[:, j] for j in range(x.shape[1])]
+            )
+            product = np.column_stack(
+                [np.bincount(self.unit, v, minlength=self.size + 1)[: self.size] for v in columns]
+            ).astype(float)
         else:  # many columns: one sparse product (rows sorted by unit once, then reused)
             if self._csr is None:
                 keys = self.unit.astype(np.uint16 if self.size < 2**16 else np.intp)
@@ -199,8 +209,16 @@ class _Sums:
         hits = self._by(None, y)
         w_hits = hits if self.w is None else self._by(self.w, y)
         wwy = hits if self.ww is None else self._by(self.ww, y)
-        return out | {"hits": hits, "w_hits": w_hits, "y": hits, "yy": hits, "wy": w_hits,
-                      "wyy": w_hits, "wwy": wwy, "wwyy": wwy}
+        return out | {
+            "hits": hits,
+            "w_hits": w_hits,
+            "y": hits,
+            "yy": hits,
+            "wy": w_hits,
+            "wyy": w_hits,
+            "wwy": wwy,
+            "wwyy": wwy,
+        }
 
     def numeric(self, yc: np.ndarray, nonzero: np.ndarray, mask: np.ndarray | None) -> dict[str, np.ndarray]:
         out = self._domain(mask)

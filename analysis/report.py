@@ -5,11 +5,13 @@ data) gets its estimates overall and in each group of each segment (:mod:`analys
 and a test against each segment (:mod:`analysis.report_compare`, Benjamini–Hochberg within each
 segment's family); each scale gets Cronbach's α and its score described and compared; each
 indicator its prevalence, severity classes and area phase by the x% rule
-(:mod:`analysis.report_needs`). The guards then apply to every row (:mod:`analysis.report_guards`):
-``indicative`` below 30 respondents, ``imprecise`` when the interval is wider than 20 points,
-cells under 5 suppressed. The result is a :class:`~analysis.results.Report` — rows plus ``meta``
-saying what produced them (form, data, design, segments, settings, seeds, data problems) — that
-the CSV, JSON and HTML outputs all read.
+(:mod:`analysis.report_needs`). Each variable's rows are then protected together
+(:mod:`analysis.report_suppress`: counts under 5 suppressed, and further counts until none of
+them follows from what is published), and every row gets its flags (:mod:`analysis.report_guards`):
+``indicative`` below 30 respondents, ``imprecise`` when the interval is wider than 20 points.
+The result is a :class:`~analysis.results.Report` — rows plus ``meta`` saying what produced them
+(form, data, design, segments, settings, seeds, data problems) — that the CSV, JSON and HTML
+outputs all read.
 
 Segments are the ``by`` columns when given (questions or columns of the data), else the form's
 questions marked ``segment``. The design comes from the ``weights``, ``strata`` and ``cluster``
@@ -18,16 +20,19 @@ columns of the records; without them every respondent counts once.
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Literal
 
+import numpy as np
 from msgspec import Struct, to_builtins
 
 from analysis.dataset import Dataset
 from analysis.design import Design, kish
 from analysis.report_compare import adjust, compare
 from analysis.report_describe import Grouping, describe
-from analysis.report_guards import Guards, complementary, guard
+from analysis.report_guards import Guards, guard
 from analysis.report_needs import indicator_variables, phase_rows, scale_rows, scale_variables
+from analysis.report_suppress import forced_groups, protect_rows
 from analysis.report_variables import Segment, Variable, design_for, segments, variables
 from analysis.results import Report, Row
 
@@ -68,12 +73,31 @@ def analyze(dataset: Dataset, options: Options | None = None) -> Report:
     rows: list[Row] = []
     tests: list[Row] = []
     described = [*variables(dataset), *scale_variables(dataset), *indicator_variables(dataset)]
-    for var in described:
-        _analyse(dataset, var, design(var.table), splits, options, rows, tests)
-        if var.type == "indicator" and not var.tested:
-            rows += phase_rows(dataset, var, design(var.table), splits, options.phase_share, options.level)
+    sizes = {name: table.n for name, table in dataset.tables.items()}
+    forced = forced_groups(splits, sizes, options.guards.min_cell)
+    for _, same in groupby(described, key=lambda v: (v.name, v.type)):
+        group = list(same)  # an indicator's flag and its phases are protected together
+        found: list[Row] = []
+        checks: list[Row] = []
+        for var in group:
+            _analyse(dataset, var, design(var.table), splits, options, found, checks)
+            if var.type == "indicator" and not var.tested:
+                table = design(var.table)
+                found += phase_rows(dataset, var, table, splits, options.phase_share, options.level)
+        local = [*found, *checks]
+        protect_rows(
+            local,
+            list(range(len(local))),
+            group,
+            min_cell=options.guards.min_cell,
+            weighted=design(group[0].table).weighted,
+            forced=forced,
+            groupings=_groupings(dataset, splits, group[0]),
+        )
+        rows += local[: len(found)]
+        tests += local[len(found) :]
     rows += scale_rows(dataset, design, options.level)
-    results = complementary([guard(r, options.guards) for r in [*rows, *adjust(tests)]], options.guards)
+    results = [guard(r, options.guards) for r in [*rows, *adjust(tests)]]
     return Report(meta=_meta(dataset, options, splits, design(None), described), results=tuple(results))
 
 
@@ -107,6 +131,17 @@ def _analyse(
             tests += compare(
                 var, design, split.name, codes, split.levels, options.seed, options.fisher_resamples
             )
+
+
+def _groupings(dataset: Dataset, splits: list[Segment], var: Variable) -> dict[str | None, np.ndarray]:
+    """Group codes over the rows of ``var``'s table: None (everyone in group 0) and each segment."""
+    n = len(var.valid)
+    found: dict[str | None, np.ndarray] = {None: np.zeros(n, dtype=np.int64)}
+    for split in splits:
+        codes = split.on(dataset, var.table)
+        if codes is not None and split.name != var.name:
+            found[split.name] = codes
+    return found
 
 
 def _meta(

@@ -18,9 +18,8 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from scipy import stats
 
-from analysis.compare import TestResult, benjamini_hochberg, categorical, cramers_v, ordinal
+from analysis.compare import TestResult, benjamini_hochberg, categorical, ordinal
 from analysis.design import Design
 from analysis.report_variables import Variable
 from analysis.results import Row, row
@@ -95,35 +94,10 @@ def _option_counts(
 
 
 def _categorical(codes: np.ndarray, groups: np.ndarray | None, **kwargs: Any) -> TestResult:
-    """analysis.compare.categorical; a stopgap for scipy's R×C Fisher result, whose statistic is
-    sometimes an array of one (then TypeError in float()): the same test on the counts, unpacked."""
-    if groups is None:  # a table of counts: the design and its sizes are not needed
+    """analysis.compare.categorical; a table of counts needs neither the design nor its sizes."""
+    if groups is None:
         kwargs = {key: kwargs[key] for key in ("seed", "n_resamples")}
-    try:
-        return categorical(codes, groups, **kwargs)
-    except TypeError:
-        seed, resamples = kwargs["seed"], kwargs["n_resamples"]
-        if groups is None:
-            table = codes
-        else:
-            k, size, valid = kwargs["k"], kwargs["n_groups"], kwargs["valid"]
-            ok = (codes >= 0) & (groups >= 0) & valid
-            table = np.bincount(groups[ok] * k + codes[ok], minlength=size * k).reshape(size, k)
-        table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
-        mc = stats.MonteCarloMethod(n_resamples=resamples, rng=np.random.default_rng(seed))
-        res = stats.fisher_exact(table, method=mc)
-        return TestResult(
-            test="fisher",
-            statistic=float(np.ravel(res.statistic)[0]),
-            df=None,
-            p_value=float(np.ravel(res.pvalue)[0]),
-            effect_size=cramers_v(table),
-            effect_name="Cramér's V",
-            n=int(table.sum()),
-            seed=seed,
-            method=f"Fisher's exact test (Monte Carlo, {resamples} resamples, seed {seed}): "
-            "expected counts too small for the chi-square test",
-        )
+    return categorical(codes, groups, **kwargs)
 
 
 def _row(var: Variable, segment: str, result: TestResult, option: str | None = None) -> Iterator[Row]:

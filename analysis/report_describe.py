@@ -5,6 +5,9 @@ Per variable kind (one vectorised call covers every group):
     categorical   prop per option; likert and scored items add mean and top2box (the top two
                   scored points, unscored options such as "don't know" outside the denominator)
     multiple      prop per option, among the rows that answered (and for which the option existed)
+    rank          prop per option (mentioned in the top t: the headline), ``first`` (the share
+                  ranking it first) and ``borda`` (Borda points t, t − 1, …, 1 divided by t and
+                  averaged over those who answered: 1 = everyone ranked it first) — METHODS §2.9
     numeric       mean and median (the median's bootstrap is seeded; the seed is in ``method``)
 
 ``interval="reach"`` replaces the proportion and mean intervals by analysistools'/srvyr's: a Wald
@@ -21,7 +24,14 @@ import numpy as np
 from scipy import stats
 
 from analysis.design import Design, Ratios, cell_proportions, ratio_means
-from analysis.estimates import Estimate, mean_by, median_by, proportions_by, select_multiple_by
+from analysis.estimates import (
+    Estimate,
+    column_means_by,
+    mean_by,
+    median_by,
+    proportions_by,
+    select_multiple_by,
+)
 from analysis.report_variables import Variable
 from analysis.results import Row, row
 
@@ -103,8 +113,30 @@ def describe(
         for g in range(size):
             for j, option in enumerate(var.levels):
                 yield _estimate_row("prop", var, grouping, g, _replace(found[g][j], reach, g, j), option)
+        if var.order is not None:
+            yield from _ranked(var, design, grouping, level)
     else:
         yield from _numeric(var, design, grouping, level, interval, seed)
+
+
+def _ranked(var: Variable, design: Design, grouping: Grouping, level: float) -> Iterator[Row]:
+    """First choices and Borda points of a ranking, per option."""
+    assert var.order is not None
+    order, k = var.order, len(var.levels)
+    top = max(int(var.top or order.max(initial=1)), 1)
+    first = np.where(var.valid, k, -1)  # k: answered, but nothing ranked first
+    rows, options = np.nonzero(order == 1)
+    first[rows] = np.where(var.valid[rows], options, -1)
+    firsts = proportions_by(first, k + 1, grouping.codes, grouping.size, design, level=level)
+    points = np.where((order > 0) & (order <= top), (top + 1 - order) / top, 0.0)
+    borda = column_means_by(points, grouping.codes, grouping.size, design, valid=var.valid, level=level)
+    method = f"Borda points ({top} for first … 1 for rank {top}) ÷ {top}, averaged over those who answered"
+    for g in range(grouping.size):
+        for j, option in enumerate(var.levels):
+            yield _estimate_row("first", var, grouping, g, firsts[g][j], option)
+        for j, option in enumerate(var.levels):
+            b = borda[g][j]
+            yield _estimate_row("borda", var, grouping, g, b, option, f"{method}; {b.method}")
 
 
 def _numeric(

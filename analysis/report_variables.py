@@ -2,7 +2,8 @@
 
 A :class:`Variable` is one thing to estimate, already reduced to arrays over the rows of its table:
 ``codes`` and ``levels`` for one-choice answers, ``ticks`` and ``denominator`` for several choices,
-``values`` for numbers and scores. A :class:`Segment` is a disaggregation variable (``--by`` or a
+``values`` for numbers and scores; a ranking adds ``order`` (the position of each option, 0 where
+not ranked) and ``top``. A :class:`Segment` is a disaggregation variable (``--by`` or a
 question marked ``segment``) as codes over the rows of its table. :func:`design_for` builds the
 survey design of a table from the ``weights``, ``strata`` and ``cluster`` columns of the records;
 a repeat's rows inherit their record's and are clustered in it (members of one household are not
@@ -43,6 +44,8 @@ class Variable:
     values: np.ndarray | None = None
     ordinal: bool = False
     tested: bool = True
+    order: np.ndarray | None = None
+    top: int | None = None
 
     @property
     def kind(self) -> str:
@@ -119,6 +122,8 @@ def variable(column: Column, table: str | None) -> Variable | None:
                 ticks=order > 0,
                 levels=levels,
                 denominator=np.broadcast_to(valid[:, None], order.shape),
+                order=np.where(valid[:, None], order, 0),
+                top=getattr(q, "top", None),
             )
         case Numeric(values=values) if q is not None:
             return Variable(column.name, kind, table, valid, values=values, ordinal=True)

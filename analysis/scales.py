@@ -91,7 +91,12 @@ def cronbach_alpha(items: np.ndarray, *, level: float = 0.95) -> Reliability:
     others = [np.delete(np.delete(cov, j, 0), j, 1) for j in range(k)]
     if_deleted = [_alpha(c) if k > 2 else float("nan") for c in others]
     return Reliability(
-        alpha=alpha, ci_low=float(low), ci_high=float(high), n=n, k=k,
-        item_rest=tuple(item_rest.tolist()), alpha_if_deleted=tuple(if_deleted),
+        alpha=alpha,
+        ci_low=float(low),
+        ci_high=float(high),
+        n=n,
+        k=k,
+        item_rest=tuple(item_rest.tolist()),
+        alpha_if_deleted=tuple(if_deleted),
         method=f"Cronbach's alpha on the {n} respondents who answered all {k} items; Feldt interval",
     )

@@ -82,7 +82,12 @@ def likert(
     return LikertSummary(
         scale=tuple(points.tolist()),
         distribution=tuple(proportions(codes, len(points), design, level=level)),
-        mean=mean_, top_box=top, bottom_box=bottom, net=net_, dont_know=share_dk, boxes=boxes,
+        mean=mean_,
+        top_box=top,
+        bottom_box=bottom,
+        net=net_,
+        dont_know=share_dk,
+        boxes=boxes,
     )
 
 
@@ -156,9 +161,7 @@ class NumericSummary(msgspec.Struct, frozen=True, kw_only=True):
     maximum: float
 
 
-def numeric(
-    x: np.ndarray, design: Design, rng_seed: int = 0, *, level: float = 0.95
-) -> NumericSummary:
+def numeric(x: np.ndarray, design: Design, rng_seed: int = 0, *, level: float = 0.95) -> NumericSummary:
     """Summarise a numeric column (NaN: missing); quartiles use R's weighted "math" rule when weighted."""
     x = np.asarray(x, dtype=float)
     inside = np.isfinite(x)
@@ -166,8 +169,17 @@ def numeric(
     m = mean(x, design, level=level)
     nan = float("nan")
     if len(values) == 0:
-        return NumericSummary(n=0, n_w=0.0, mean=m, median=median(x, design, rng_seed), sd=nan,
-                              minimum=nan, q1=nan, q3=nan, maximum=nan)
+        return NumericSummary(
+            n=0,
+            n_w=0.0,
+            mean=m,
+            median=median(x, design, rng_seed),
+            sd=nan,
+            minimum=nan,
+            q1=nan,
+            q3=nan,
+            maximum=nan,
+        )
     if design.weighted:
         sorted_x, cum_w = weighted_cdf(values, w)
         q1, q3 = (weighted_quantile(sorted_x, cum_w, p) for p in (0.25, 0.75))
@@ -176,7 +188,13 @@ def numeric(
     n = len(values)
     spread = np.sum(w * np.square(values - m.estimate)) / w.sum() * n / (n - 1) if n > 1 else nan
     return NumericSummary(
-        n=n, n_w=float(w.sum()), mean=m, median=median(x, design, rng_seed, level=level),
-        sd=float(np.sqrt(spread)), minimum=float(values.min()), q1=q1, q3=q3,
+        n=n,
+        n_w=float(w.sum()),
+        mean=m,
+        median=median(x, design, rng_seed, level=level),
+        sd=float(np.sqrt(spread)),
+        minimum=float(values.min()),
+        q1=q1,
+        q3=q3,
         maximum=float(values.max()),
     )

@@ -1,8 +1,9 @@
-"""Where an expression's names get their values: the `Env` protocol and `MappingEnv`, its plain form.
+"""Where an expression's names get their values: the `Env` protocols and `MappingEnv`, their plain form.
 
 `forms.evaluate` runs an expression against an `Env`: answers (``${name}``), the current value
-(``.``), choice columns, the repeat position and today. `MappingEnv` serves them from mappings, for
-tests and tools; validation brings its own.
+(``.``), choice columns, the repeat position and today. A `DirectEnv` also shows its answers as a
+mapping and ``.`` as an attribute, so that compiled expressions can read them without a call.
+`MappingEnv` serves both from mappings, for tests and tools; validation brings its own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Protocol
 
 from forms.functions import Value, items
 
-__all__ = ["Env", "MappingEnv"]
+__all__ = ["DirectEnv", "Env", "MappingEnv"]
 
 
 class Env(Protocol):
@@ -45,13 +46,24 @@ class Env(Protocol):
         ...
 
 
+class DirectEnv(Env, Protocol):
+    """An `Env` whose answers can be read in place: what `compile_node(node, direct)` expects.
+
+    For every name in the ``direct`` set it was compiled with, ``ref(name)`` must equal
+    ``values.get(name, "")``; ``current_value`` must equal ``current()``.
+    """
+
+    values: Mapping[str, Value]
+    current_value: Value
+
+
 _NO_FIELDS: Mapping[str, Value] = MappingProxyType({})
 
 
 class MappingEnv:
-    """An `Env` over plain mappings, for tests and tools; unknown names read as ``""``."""
+    """A `DirectEnv` over plain mappings, for tests and tools; unknown names read as ``""``."""
 
-    __slots__ = ("_current", "_fields", "_position", "_today", "values")
+    __slots__ = ("_fields", "_position", "_today", "current_value", "values")
 
     def __init__(
         self,
@@ -62,7 +74,7 @@ class MappingEnv:
         today: date | None = None,
     ) -> None:
         self.values = values
-        self._current = current
+        self.current_value = current
         self._fields = fields
         self._position = position
         self._today = today
@@ -73,7 +85,7 @@ class MappingEnv:
 
     def current(self) -> Value:
         """The value given as ``current``."""
-        return self._current
+        return self.current_value
 
     def field(self, name: str) -> Value:
         """The choice column ``name``, or ``""``."""

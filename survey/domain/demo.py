@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from forms.compiler import Compiled
-from survey.domain import accounts, demo_data, publishing, sync
+from survey.domain import accounts, demo_data, publishing, sessions_demo, sync
 from survey.store import db as store
 from survey.store.models import Assessment, Assignment, FormRecord, Site, Submission, User
 
@@ -168,6 +168,7 @@ def build(url: str) -> Summary:
             versions = _publish(db, users["admin"], assessment.id)
             _assign(db, users["fieldworker"], sites)
             created = sum(_store(db, c, users["fieldworker"], assessment.id) for c in versions.values())
+            sessions_demo.code(db, users)  # the sessions coded, a fifth of them twice
             counts = dict(
                 db.execute(select(Submission.form_id, func.count()).group_by(Submission.form_id)).all()
             )
@@ -279,7 +280,8 @@ def _plan(form_id: str) -> tuple[demo_data.Profile | None, int, bool]:
         return demo_data.PROFILES[form_id], demo_data.RESPONSES[form_id], False
     if form_id in SCRIPTED:
         shared, sessions = SCRIPTED[form_id]
-        return _scripted([{**shared, **session} for session in sessions]), len(sessions), True
+        rows = [{**shared, **s, **sessions_demo.heard(form_id, i, s)} for i, s in enumerate(sessions)]
+        return _scripted(rows), len(sessions), True
     return None, 0, False
 
 

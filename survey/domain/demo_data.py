@@ -167,6 +167,8 @@ def fill(compiled: Compiled, answers: dict[str, Any], rng: Random, day: date) ->
         if value is not None:
             answers[name] = value
     for name, value in list(answers.items()):
+        if name not in compiled.slots:  # a session's roster, notes and quotes (survey.domain.sessions_demo)
+            continue
         options = compiled.choices.get(getattr(compiled.slots[name].question, "choices", ""), {})
         chosen = value if isinstance(value, list) else [value]
         if any(options[c].other for c in chosen if isinstance(c, str) and c in options):

@@ -24,7 +24,8 @@ The layout is a contract (scripts and spreadsheets depend on it):
   joined by ``"; "``; the ``NAME/OPTION`` headers keep the option names.
 - Personal data: questions marked ``pii`` in any version are left out — and so is a repeat
   marked ``pii``, with everything in it — unless an admin exports. An admin export that includes
-  such columns is written to the audit log (``export.personal_data``).
+  such columns is written to the audit log (``export.personal_data``). For everyone else every
+  text answer is also de-identified (names after 姓/叫, phone, ID and door numbers masked).
 
 Exceptions: :class:`ExportError` (with an HTTP status) for an unknown form (404), a request that
 cannot be answered (400), or a repeat of personal data asked for by a non-admin (403).
@@ -37,6 +38,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
@@ -46,6 +48,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session as DbSession
 
+from analysis.qualitative import deidentify
 from forms.compiler import Compiled, Slot
 from forms.model import Group, Likert, Note, Rank, Repeat, SelectMultiple, SelectOne, text_in
 from survey.domain import publishing
@@ -316,6 +319,8 @@ def export(db: DbSession, form_id: str, query: Query, principal: Principal | Non
     pii = personal_names(versions)
     tables = layout(_shown(versions, records), frozenset() if admin else pii, _language(versions, query))
     _check(form_id, query, tables, pii)
+    if admin is None:  # free text can still hold a phone or ID number someone typed: mask it
+        records = [_masked(r) for r in records]
     content, filename = _render(form_id, query, tables, records)
     if admin is not None and _personal(query, tables, pii):
         db.add(_audit(admin, form_id, query, len(records)))
@@ -348,6 +353,21 @@ def _records(db: DbSession, form_id: str) -> list[Row[Any]]:
         .order_by(Submission.id)
     )
     return list(db.execute(statement))
+
+
+def _masked(record: Row[Any]) -> Any:
+    """The record with every text answer de-identified (names after 姓/叫, phone, ID and door numbers)."""
+    return SimpleNamespace(**{**record._mapping, "answers": _deidentified(record.answers)})
+
+
+def _deidentified(value: Any) -> Any:
+    if isinstance(value, str):
+        return deidentify(value)
+    if isinstance(value, list):
+        return [_deidentified(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _deidentified(v) for k, v in value.items()}
+    return value
 
 
 def _shown(versions: list[Compiled], records: list[Row[Any]]) -> list[Compiled]:

@@ -1,9 +1,12 @@
 """Engines, sessions and migrations.
 
 :func:`make_engine` opens SQLite with WAL, foreign keys and a busy timeout (so several workers and
-threads share one file safely) or PostgreSQL through psycopg. :func:`upgrade` applies the Alembic
-migrations; :func:`ensure_schema` does so on first run, so the default SQLite file is created by
-simply starting the app.
+threads share one file safely) or PostgreSQL through psycopg. A SQLite transaction takes the write
+lock when it begins, unless its connection only reads (:func:`read_session_factory`);
+:func:`reading` gives the reads that come before a session's writes such a connection, so that
+work between the reads and the writes (checking a batch) does not hold other writers up.
+:func:`upgrade` applies the Alembic migrations; :func:`ensure_schema` does so on first run, so
+the default SQLite file is created by simply starting the app.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -75,6 +78,22 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def read_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for reading only: on SQLite they take no lock and wait for no writer."""
     return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+@contextmanager
+def reading(db: Session) -> Iterator[Connection]:
+    """A connection for the reads that come before ``db``'s writes, without taking SQLite's write lock.
+
+    On SQLite, when ``db`` has not begun a transaction, a connection of its own that only reads
+    (closed when the block ends, before ``db`` begins); otherwise ``db``'s own connection, which
+    then sees its uncommitted work (PostgreSQL takes no lock for a read).
+    """
+    bind = db.get_bind()
+    if bind.dialect.name != "sqlite" or db.in_transaction():
+        yield db.connection()
+        return
+    with bind.connect().execution_options(**{READ_ONLY: True}) as connection:
+        yield connection
 
 
 @contextmanager

@@ -4,6 +4,9 @@
                 ├─ Membership ── User ── ApiToken, Session
                 └─ Submission ── FormVersion ── FormRecord
     Conflict (a record kept aside), Assignment (form × site × fieldworker), AuditLog, Secret
+    OpenRosaInstance (the raw XML a device sent) ── OpenRosaAttachment (its files)
+    Submission (a session) ── Coding (a coder's pass) ── CodedSegment; SessionExclusion
+    DesignPlan (a designer's choices for a form's needs) ── FormRecord
 
 Relationships are ``lazy="raise"``: every load is explicit. Answers are JSON (JSONB on
 PostgreSQL). A published :class:`FormVersion` is never updated; submissions pin it.
@@ -21,6 +24,8 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -221,3 +226,95 @@ class Secret(Base):
     __tablename__ = "secrets"
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class OpenRosaInstance(Base):
+    """The raw XML of a submission from ODK Collect, KoboCollect or Enketo, each distinct body kept once.
+
+    ``uuid`` is the record it was stored (or kept aside, or refused) as; ``instance_id`` and
+    ``deprecated_id`` are the device's own ids as sent. ``complete`` turns true when the last part
+    of a submission split across several posts arrives.
+    """
+
+    __tablename__ = "openrosa_instances"
+    __table_args__ = (UniqueConstraint("uuid", "xml_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(64))  # found through the unique key
+    instance_id: Mapped[str] = mapped_column(String(300))
+    deprecated_id: Mapped[str | None] = mapped_column(String(300))
+    instance_name: Mapped[str | None] = mapped_column(String(300))
+    form_id: Mapped[str] = mapped_column(String(200))
+    form_version: Mapped[str] = mapped_column(String(100))
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20))  # the sync outcome: created, duplicate, conflict, invalid
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    xml_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the bytes
+    xml: Mapped[bytes] = mapped_column(LargeBinary)  # exactly as received
+
+
+class OpenRosaAttachment(Base):
+    """A file sent with a submission (a photo, a recording), kept in the database beside its record."""
+
+    __tablename__ = "openrosa_attachments"
+    __table_args__ = (UniqueConstraint("uuid", "name", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(64))  # found through the unique key
+    name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Coding(Base):
+    """One coder's pass over one interview or focus-group session (the record with ``session_uuid``).
+
+    Its :class:`CodedSegment` rows are the codes the coder confirmed; a session coded by two coders
+    is double-coded, which is what Cohen's κ is computed on. Keyword suggestions are never stored.
+    """
+
+    __tablename__ = "codings"
+    __table_args__ = (UniqueConstraint("session_uuid", "coder_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_uuid: Mapped[str] = mapped_column(ForeignKey("submissions.uuid", ondelete="CASCADE"), index=True)
+    coder_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    coded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CodedSegment(Base):
+    """A code a coder gave a segment: ``segment`` is its place (``n:TOPIC:2`` a sentence of the
+    notes, ``q:3`` a quote); ``digest`` the segment text's hash, so a changed record drops it."""
+
+    __tablename__ = "coded_segments"
+    __table_args__ = (UniqueConstraint("coding_id", "segment", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coding_id: Mapped[int] = mapped_column(ForeignKey("codings.id", ondelete="CASCADE"))
+    segment: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(16))
+
+
+class SessionExclusion(Base):
+    """A participant taken out of a session after it was sent: gone from every summary and export."""
+
+    __tablename__ = "session_exclusions"
+    __table_args__ = (UniqueConstraint("session_uuid", "participant"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_uuid: Mapped[str] = mapped_column(ForeignKey("submissions.uuid", ondelete="CASCADE"))
+    participant: Mapped[str] = mapped_column(String(100))
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DesignPlan(Base):
+    """A designer's choices for one form's needs (survey.domain.design.Choices as JSON): the
+    prioritisation settings, PEARL and interventions per rule, targets, and the proposal's plan."""
+
+    __tablename__ = "design_plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[str] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"), unique=True)
+    choices: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,18 @@
 """HTTP handlers only: parse, call the domain, render or redirect. ``ROUTES`` lists them all."""
 
-from survey.web import api_export, api_forms, api_sync, pages_admin, pages_auth, pages_collect, static
+from survey.web import (
+    api_export,
+    api_forms,
+    api_sync,
+    openrosa,
+    openrosa_admin,
+    pages_admin,
+    pages_auth,
+    pages_coding,
+    pages_collect,
+    pages_design,
+    static,
+)
 
 ROUTES = [
     *api_forms.ROUTES,
@@ -8,8 +20,12 @@ ROUTES = [
     *api_export.ROUTES,
     *pages_auth.ROUTES,
     *pages_admin.ROUTES,
+    *openrosa_admin.ROUTES,
     *pages_collect.ROUTES,
+    *pages_coding.ROUTES,
+    *pages_design.ROUTES,
     *static.ROUTES,
+    *openrosa.ROUTES,
 ]
 
 __all__ = ["ROUTES"]

@@ -8,9 +8,10 @@ user behind an ``Authorization: Bearer`` token or the session cookie, or None. T
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request
+from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -21,6 +22,7 @@ from survey.domain import accounts
 from survey.domain.accounts import Principal
 
 SESSION_COOKIE = "tanfang_session"
+T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CLIENT_HEADER, CLIENT = "x-requested-with", "tanfang"
 """The header the fieldwork client sends with API calls it makes on a session cookie. Another site
@@ -77,3 +79,21 @@ def require(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRo
             raise PermissionDeniedException(f"an API write on a session needs {CLIENT_HEADER}: {CLIENT}")
 
     return guard
+
+
+async def in_thread(
+    request: Request[Any, Any, Any], work: Callable[..., T], *args: Any, write: bool = False
+) -> T:
+    """``work(db, *args)`` in a worker thread, on a session opened, committed and closed there.
+
+    No transaction outlives the thread, so nothing the event loop does (a guard reading who is
+    asking) ever waits on a lock that only the event loop could release. ``write=False`` uses a
+    read-only session (on SQLite it takes no lock at all).
+    """
+
+    def run() -> T:
+        factory = request.app.state.sessions if write else request.app.state.read_sessions
+        with factory() as db, db.begin():
+            return work(db, *args)
+
+    return await sync_to_thread(run)

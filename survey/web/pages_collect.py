@@ -17,8 +17,7 @@ browser, drafts and the outbox in IndexedDB, and the sync API.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -31,30 +30,12 @@ from sqlalchemy.orm import Session as DbSession
 
 from survey.domain import collect
 from survey.domain.accounts import Principal
-from survey.web import i18n, static
-from survey.web.deps import require
+from survey.web import i18n, pages_session, static
+from survey.web.deps import in_thread, require
 from survey.web.questions import FormView
 
-T = TypeVar("T")
 Version = Annotated[str | None, QueryParameter(name="version")]
 _REPEAT_ACTION = re.compile(r"^(add|remove):(.+)$")
-
-
-async def _in_thread(
-    request: Request[Any, Any, Any], work: Callable[..., T], *args: Any, write: bool = False
-) -> T:
-    """``work(db, *args)`` in a worker thread, on a session opened, committed and closed there.
-
-    No transaction outlives the thread, so nothing the event loop does (a guard reading who is
-    asking) ever waits on a lock that only the event loop could release.
-    """
-
-    def run() -> T:
-        factory = request.app.state.sessions if write else request.app.state.read_sessions
-        with factory() as db, db.begin():
-            return work(db, *args)
-
-    return await sync_to_thread(run)
 
 
 def _entry(db: DbSession, principal: Principal, form_id: str, version: str | None) -> collect.Entry:
@@ -67,7 +48,7 @@ def _entry(db: DbSession, principal: Principal, form_id: str, version: str | Non
 @get("/collect", guards=[require("fieldworker")], include_in_schema=False)
 async def home(request: Request[Any, Any, Any], principal: NamedDependency[Principal]) -> Template:
     """The fieldworker's start page."""
-    return Template("collect_home.html", context={"home": await _in_thread(request, collect.home, principal)})
+    return Template("collect_home.html", context={"home": await in_thread(request, collect.home, principal)})
 
 
 @get("/collect/records", guards=[require("fieldworker")], include_in_schema=False)
@@ -77,7 +58,7 @@ async def records(
     saved: Annotated[str | None, QueryParameter(name="saved")] = None,
 ) -> Template:
     """The records this fieldworker has sent, newest first; ``saved`` names one just stored."""
-    rows = await _in_thread(request, collect.my_records, principal)
+    rows = await in_thread(request, collect.my_records, principal)
     return Template("collect_records.html", context={"rows": rows, "saved": saved or ""})
 
 
@@ -91,6 +72,8 @@ def service_worker() -> Response[str]:
 def _page(
     request: Request[Any, Any, Any], entry: collect.Entry, view: FormView, status: int = 200
 ) -> Template:
+    if pages_session.is_session(entry):  # an interview or focus-group outline: the facilitator's guide
+        return pages_session.page(entry, view, logic_script(entry), status)
     context = {"entry": entry, "view": view, "logic": logic_script(entry)}
     return Template("collect_form.html", context=context, status_code=status)
 
@@ -103,7 +86,7 @@ async def new_record(
     version: Version = None,
 ) -> Template:
     """A blank record of the form, under a fresh UUID."""
-    entry = await _in_thread(request, _entry, principal, form_id, version)
+    entry = await in_thread(request, _entry, principal, form_id, version)
     view = FormView(entry.compiled, i18n.language_of(request), collect.new_uuid())
     view.site = entry.sites[0].code if len(entry.sites) == 1 else ""
     return _page(request, entry, view)
@@ -119,7 +102,7 @@ async def post_record(
     fields = (await request.form()).dict()
     meta = {key: values[-1] for key, values in fields.items() if key.startswith(collect.META_PREFIX)}
     version = meta.get("@version") or None
-    entry = await _in_thread(request, _entry, principal, form_id, version)
+    entry = await in_thread(request, _entry, principal, form_id, version)
     language = i18n.language_of(request)
     answers = collect.answers_of(fields)
     record_uuid = meta.get("@uuid") or collect.new_uuid()
@@ -147,7 +130,7 @@ async def post_record(
 
     form_language = view.form_language
     if action == "submit":
-        outcome = await _in_thread(
+        outcome = await in_thread(
             request,
             collect.submit,
             principal,

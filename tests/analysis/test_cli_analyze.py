@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from analysis.results import COLUMNS
 from survey.cli import main
 from tests.analysis.analysishelpers import HEADER, write_csv
@@ -109,3 +111,30 @@ def test_an_xlsform_is_a_form_too(tmp_path, capsys):
     assert main(["analyze", "--form", str(xlsx), "--data", str(data), "--json", str(out)]) == 0
     rows = json.loads(out.read_text(encoding="utf-8"))["results"]
     assert any(r["group_var"] == "sex" for r in rows)  # the segment column survived the round trip
+
+
+def test_strata_with_numbers_give_the_stratified_taylor_se(tmp_path):
+    """--strata: the mean's SE is Σ_h n_h/(n_h − 1) Σ_i (z_i − z̄_h)² with z_i = (y_i − ȳ)/n (a
+    loop over the strata here), and the median gets Woodruff's design-based interval."""
+    form, data = files(tmp_path)
+    out = tmp_path / "report.json"
+    assert main(["analyze", "--form", str(form), "--data", str(data), "--strata", "district",
+                 "--json", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    ages = [20 + i for i in range(60)]
+    district = [i % 2 for i in range(60)]
+    mean = sum(ages) / 60
+    variance = 0.0
+    for h in (0, 1):
+        z = [(a - mean) / 60 for a, d in zip(ages, district, strict=True) if d == h]
+        zbar = sum(z) / len(z)
+        variance += len(z) / (len(z) - 1) * sum((v - zbar) ** 2 for v in z)
+    (row,) = [r for r in report["results"] if r["var"] == "age" and r["stat"] == "mean" and not r["group_var"]]
+    assert row["estimate"] == mean
+    t = 2.0017174841452352  # t(0.975, 58): 60 respondents in 2 strata
+    assert (row["ci_high"] - row["ci_low"]) / 2 == pytest.approx(t * variance**0.5, rel=1e-9)
+    (median,) = [r for r in report["results"] if r["var"] == "age" and r["stat"] == "median" and not r["group_var"]]
+    assert median["estimate"] == 49
+    assert median["ci_low"] < 49 < median["ci_high"]
+    assert "Woodruff" in median["method"]
+    assert report["meta"]["design"]["strata"] == "district"

@@ -240,3 +240,74 @@ class TestScalesAndIndicators:
             assert area.estimate == phase
         (prevalence,) = rows(analyze(data), var="isolated", option="yes", group_var=None)
         assert (prevalence.estimate, prevalence.n) == (0.6, 60)
+
+
+class TestFixes:
+    def test_fisher_on_a_sparse_table_whose_statistic_scipy_returns_as_an_array(self):
+        """[[2,0,0],[0,1,1]] has more cells than answers (scipy then returns arrays of one): the
+        exact p is 1/3 (the four tables with these margins have probabilities 1/6, 2/6, 2/6, 1/6)
+        and the statistic, the observed table's probability, is 1/6."""
+        from analysis.compare import categorical
+
+        result = categorical(np.array([[2, 0, 0], [0, 1, 1]]), seed=3, n_resamples=20_000)
+        assert result.test == "fisher"
+        assert result.statistic == pytest.approx(1 / 6)
+        assert result.p_value == pytest.approx(1 / 3, abs=0.02)
+        data = Dataset.from_columns(
+            make_form(ARTHRITIS), {"treatment": np.array([0, 0, 1, 1]), "improved": np.array([0, 0, 1, 2])}
+        )
+        (test,) = comparisons(analyze(data, Options(fisher_resamples=20_000)), var="improved")
+        assert (test.stat, test.statistic) == ("fisher", pytest.approx(1 / 6))
+        assert test.p_value == pytest.approx(1 / 3, abs=0.02)
+
+
+RANKED = """
+[[questions]]
+type = "select_one"
+name = "area"
+choices = "area"
+segment = true
+
+[[questions]]
+type = "rank"
+name = "needs"
+choices = "needs"
+top = 2
+
+[[choices.area]]
+name = "a"
+[[choices.area]]
+name = "b"
+
+[[choices.needs]]
+name = "care"
+[[choices.needs]]
+name = "meals"
+[[choices.needs]]
+name = "visits"
+"""
+
+
+class TestRankings:
+    def test_first_choices_borda_points_and_mentions(self):
+        """40 rank care then meals, 20 meals then visits, 10 visits then care (METHODS §2.9): first
+        choice 40/70, 20/70, 10/70; mentioned 50/70, 60/70, 30/70; Borda (2 for first, 1 for
+        second, ÷ 2): care (80 + 10)/140, meals (40 + 40)/140, visits (20 + 20)/140."""
+        answers = ["care meals"] * 40 + ["meals visits"] * 20 + ["visits care"] * 10
+        area = np.array([0, 1] * 35)
+        data = Dataset.from_columns(make_form(RANKED), {"area": area, "needs": answers})
+        report = analyze(data)
+        first = {r.option: r for r in rows(report, var="needs", stat="first", group_var=None)}
+        borda = {r.option: r for r in rows(report, var="needs", stat="borda", group_var=None)}
+        mentioned = {r.option: r for r in rows(report, var="needs", stat="prop", group_var=None)}
+        assert {o: r.n for o, r in first.items()} == {"care": 40, "meals": 20, "visits": 10}
+        assert first["care"].estimate == pytest.approx(40 / 70)
+        assert first["care"].n_total == 70
+        assert {o: r.n for o, r in mentioned.items()} == {"care": 50, "meals": 60, "visits": 30}
+        assert borda["care"].estimate == pytest.approx(90 / 140)
+        assert borda["meals"].estimate == pytest.approx(80 / 140)
+        assert borda["visits"].estimate == pytest.approx(40 / 140)
+        assert borda["care"].ci_low < borda["care"].estimate < borda["care"].ci_high
+        assert first["care"].analysis_key == "first @/@ needs %/% care @/@ NA %/% NA"
+        by_area = {r.option: r.n for r in rows(report, var="needs", stat="first", group_value="a")}
+        assert by_area == {"care": 20, "meals": 10, "visits": 5}

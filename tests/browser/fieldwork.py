@@ -40,6 +40,7 @@ def visible(page: Page, path: str) -> bool:
 
 def fill_record(page: Page, answers: dict[str, Any], on_screen: Callable[[Page], None] | None = None) -> None:
     """Answer every screen from ``answers`` and go on to the review screen."""
+    page.wait_for_function("document.documentElement.dataset.ready !== undefined")  # form.js is set up
     done: set[str] = set()
     for _ in range(40):
         if page.locator("[data-review]").is_visible():
@@ -55,8 +56,13 @@ def fill_record(page: Page, answers: dict[str, Any], on_screen: Callable[[Page],
 
 
 def submit(page: Page) -> None:
-    """Save the reviewed record to the outbox; the page starts a new record."""
-    page.click("[data-submit]")
+    """Save the reviewed record to the outbox; the page reloads for a new record (maybe from the cache).
+
+    Waits for that navigation itself: the old page may already show a notice from the record
+    before, and filling it while it unloads would lose the answers.
+    """
+    with page.expect_navigation():
+        page.click("[data-submit]")
     page.wait_for_selector("#notice")
 
 

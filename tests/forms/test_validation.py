@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import forms
+from forms.evaluate import MappingEnv, compile_bool, compile_node
+from forms.expressions import parse
 
 HOUSEHOLD = make_form(
     """
@@ -366,3 +368,121 @@ def test_nested_lists_in_a_multiple_choice_are_reported() -> None:
     """A list inside a select_multiple answer is an error at its path, not a crash."""
     result = check({**GOOD, "needs": [[]]})
     assert [(e.path, e.code) for e in result.errors] == [("needs", "choice")]
+
+
+class TestCheckingOrder:
+    def test_an_answer_that_fails_a_check_of_its_own_reports_with_the_others(self) -> None:
+        """A range or constraint that reads only the answer is tried at once, but reports in the usual order."""
+        form = make_form(
+            """
+            [[questions]]
+            type = "integer"
+            name = "first"
+            required = true
+            [[questions]]
+            type = "integer"
+            name = "second"
+            maximum = 9
+            constraint = ". != 7"
+            [[questions]]
+            type = "text"
+            name = "third"
+            """
+        )
+        result = forms.validate(form, {"second": 7, "third": 5})
+        assert paths(result) == [("third", "text"), ("first", "required"), ("second", "constraint")]
+        assert paths(forms.validate(form, {"first": 1, "second": 12})) == [("second", "maximum")]
+        assert forms.validate(form, {"first": 1, "second": 8}).ok
+
+    def test_dot_is_the_answer_being_checked_and_empty_elsewhere(self) -> None:
+        """``.`` reads the answer in its constraint, and "" in relevance and calculations (as in the browser)."""
+        form = make_form(
+            """
+            [[questions]]
+            type = "integer"
+            name = "n"
+            constraint = ". > 2"
+            [[questions]]
+            type = "calculate"
+            name = "dot"
+            calculation = "concat('[', ., ']')"
+            [[questions]]
+            type = "text"
+            name = "shown"
+            relevant = ". = ''"
+            """
+        )
+        result = forms.validate(form, {"n": 5, "shown": "yes"})
+        assert result.ok, result.errors
+        assert result.answers == {"n": 5, "dot": "[]", "shown": "yes"}
+        assert paths(forms.validate(form, {"n": 1})) == [("n", "constraint")]
+
+    def test_the_answers_given_are_never_changed(self) -> None:
+        """Validation reads the answers it is given; cleaning them never changes the caller's data."""
+        answers = {**GOOD, "household": [{"age": 67}, {"age": 10, "works": "yes"}], "colour": "red"}
+        before = repr(answers)
+        check(answers)
+        assert repr(answers) == before
+
+
+class TestNeverRaises:
+    def test_several_other_texts_are_reported(self) -> None:
+        """Two "other, specify" texts for one answer are an error at the text's path, not an exception."""
+        result = check({**GOOD, "needs": ["other"], "needs_other": ["bus", "train"]})
+        assert paths(result) == [("needs_other", "several")]
+
+    def test_an_infinite_repeat_count_checks_nothing(self) -> None:
+        """A repeat count that is not a finite number (1 div 0) checks nothing, as NaN does."""
+        form = make_form(
+            """
+            [[questions]]
+            type = "repeat"
+            name = "people"
+            repeat_count = "1 div 0"
+            [[questions.questions]]
+            type = "text"
+            name = "who"
+            """
+        )
+        assert forms.validate(form, {"people": [{"who": "a"}]}).ok
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "${a} >= 60",
+            "if(${a} >= 60, 1, 0)",
+            "if(60 > ${a}, 'young', 'old')",
+            "${a} = 'x' or ${b} != 3",
+            ". >= 0 and . <= 120",
+            "${a} >= 0 and ${a} < 18",
+            "${a} > 1 and . = 'x'",
+            "selected(${b}, 'care')",
+            "sum(${a}) + count(${b})",
+            "not(${a} = ${b}) and string-length(.) < 4",
+            "if(${a} = 'x', ${b}, .)",
+        ]
+    ),
+    st.dictionaries(
+        st.sampled_from(["a", "b"]),
+        st.one_of(
+            st.floats(),
+            st.text(max_size=4),
+            st.booleans(),
+            st.sampled_from(["", "x", "care money", "12", " 61 "]),
+            st.lists(st.floats(allow_nan=False) | st.text(max_size=2), max_size=3).map(tuple),
+        ),
+    ),
+    st.one_of(st.floats(), st.text(max_size=4), st.booleans()),
+    st.sampled_from([{}, {"a": None}, {"b": None}, {"a": None, "b": None}]),
+)
+def test_reading_answers_in_place_gives_what_the_general_evaluator_gives(
+    source: str, values: dict, current: object, direct: dict
+) -> None:
+    """Validation's in-place reads (``direct`` names and ``.``) compute exactly what ``env.ref`` does."""
+    tree = parse(source)
+    env = MappingEnv(values, current=current, today=date(2026, 11, 29))
+    plain, fast = compile_node(tree), compile_node(tree, direct)
+    assert repr(fast(env)) == repr(plain(env))
+    assert compile_bool(tree, direct)(env) is compile_bool(tree)(env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import textwrap
+import uuid as uuidlib
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from litestar.testing import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from survey.domain import publishing, sync
 from survey.store.models import AuditLog, Site, User
 from tests.survey.conftest import auth
 
@@ -468,3 +470,30 @@ def test_bad_requests_are_400(visit: TestClient, tokens: dict[str, str], query: 
     """An unknown format, an unknown repeat, or a repeat outside CSV is a 400."""
     response = visit.get(f"/api/v1/forms/visit/submissions{query}", headers=auth(tokens["admin"]))
     assert response.status_code == 400, response.text
+
+
+def test_free_text_reaches_planners_de_identified_and_admins_as_typed(
+    app: Any, client: TestClient, tokens: dict[str, str]
+) -> None:
+    """A phone or ID number typed into a free-text answer never reaches a planner's export unmasked."""
+    with app.state.sessions() as db, db.begin():
+        publishing.publish(db, NOTE_FORM, "toml", "note.toml")
+        worker = db.scalars(select(User.id).where(User.username == "fieldworker")).one()
+        typed = "我叫王小明，电话13800138000，身份证440602199001011234"
+        sync.accept(db, "note", [{"uuid": str(uuidlib.uuid4()), "form_version": "1", "answers": {"note": typed}}], worker)
+    planner = client.get("/api/v1/forms/note/submissions?format=json", headers=auth(tokens["planner"])).json()
+    assert planner[0]["note"] == "我叫某某，电话[电话]，身份证[证件号]"
+    admin = client.get("/api/v1/forms/note/submissions?format=csv", headers=auth(tokens["admin"])).text
+    assert typed in admin
+
+
+NOTE_FORM = b"""
+id = "note"
+title = {zh = "note", en = "Note"}
+version = "1"
+
+[[questions]]
+type = "text"
+name = "note"
+label = {zh = "note", en = "Note"}
+"""

@@ -33,6 +33,7 @@ SIGNED_IN = frozenset(ROLES)
 READERS = frozenset({"planner", "designer", "admin"})
 COLLECTORS = frozenset({"fieldworker", "admin"})
 ADMINS = frozenset({"admin"})
+DESIGNERS = frozenset({"designer", "admin"})
 
 POLICY: dict[tuple[str, str], frozenset[str]] = {
     # machine endpoints and the signing-in pages: open to everyone
@@ -63,6 +64,38 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/assignments/{assignment_id:int}/remove"): ADMINS,
     ("GET", "/admin/conflicts"): ADMINS,
     ("POST", "/admin/conflicts/{conflict_id:int}/resolve"): ADMINS,
+    ("GET", "/admin/openrosa"): ADMINS,
+    ("POST", "/admin/openrosa"): ADMINS,
+    # OpenRosa for ODK Collect: the key in the path is the credential
+    ("GET", "/openrosa/key/{token:str}/formList"): COLLECTORS,
+    ("GET", "/openrosa/key/{token:str}/forms/{form_id:str}/{version:str}/form.xml"): COLLECTORS,
+    ("GET", "/openrosa/key/{token:str}/forms/{form_id:str}/{version:str}/manifest"): COLLECTORS,
+    ("POST", "/openrosa/key/{token:str}/submission"): COLLECTORS,
+    ("GET", "/openrosa/formList"): COLLECTORS,  # the same, signed in by Basic over HTTPS or a bearer token
+    ("GET", "/openrosa/forms/{form_id:str}/{version:str}/form.xml"): COLLECTORS,
+    ("GET", "/openrosa/forms/{form_id:str}/{version:str}/manifest"): COLLECTORS,
+    ("POST", "/openrosa/submission"): COLLECTORS,
+    # coding interviews and focus groups (issue 5): readers code and read; only admins take a participant out
+    ("GET", "/coding"): READERS,
+    ("GET", "/coding/forms/{form_id:str}"): READERS,
+    ("GET", "/coding/forms/{form_id:str}/summary"): READERS,
+    ("GET", "/coding/forms/{form_id:str}/explore"): READERS,
+    ("GET", "/coding/forms/{form_id:str}/segments.csv"): READERS,
+    ("GET", "/coding/forms/{form_id:str}/matrix.csv"): READERS,
+    ("GET", "/coding/sessions/{uuid:str}"): READERS,
+    ("POST", "/coding/sessions/{uuid:str}"): READERS,
+    ("GET", "/coding/sessions/{uuid:str}/notes.md"): READERS,
+    ("POST", "/coding/sessions/{uuid:str}/remove"): ADMINS,
+    # needs and services (issue 7): planners read; designers design; the follow-up list is for collectors
+    ("GET", "/dashboard"): READERS,
+    ("GET", "/dashboard/{form_id:str}"): READERS,
+    ("GET", "/dashboard/{form_id:str}/results.csv"): READERS,
+    ("GET", "/design/{form_id:str}"): DESIGNERS,
+    ("POST", "/design/{form_id:str}"): DESIGNERS,
+    ("GET", "/design/{form_id:str}/proposal"): DESIGNERS,
+    ("GET", "/design/{form_id:str}/proposal.md"): DESIGNERS,
+    ("GET", "/design/{form_id:str}/proposal.docx"): DESIGNERS,
+    ("GET", "/followup"): COLLECTORS,
     # the fieldwork client: its pages, and the static files and service worker it runs on
     ("GET", "/collect"): COLLECTORS,
     ("GET", "/collect/records"): COLLECTORS,
@@ -91,6 +124,13 @@ def record(uuid: str, age: int) -> dict[str, Any]:
     return {"uuid": uuid, "form_version": "1", "answers": {"age": age}}
 
 
+OPENROSA_RECORD = (
+    b'<data id="visit" version="1"><age>80</age>'
+    b"<meta><instanceID>uuid:0e9e5f8a-6c1f-4d4e-9a57-3f7c2b1d0a11</instanceID></meta></data>"
+)
+OPENROSA = "/openrosa/"  # devices: a bearer token (in the path under /openrosa/key/), never a cookie
+
+
 # What each POST sends: a minimal body that the handler accepts from someone allowed.
 # Page posts also carry the CSRF token (added in ``send``), so a refusal is the guard's, not CSRF's.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -108,6 +148,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/users/{user_id:int}/active"): {"data": {"active": "1"}},
     ("POST", "/admin/assignments"): {"data": {"user_id": "{user_id}", "form_id": "visit"}},
     ("POST", "/admin/conflicts/{conflict_id:int}/resolve"): {"data": {"choice": "keep_stored"}},
+    ("POST", "/admin/openrosa"): {"data": {"user_id": "{user_id}"}},
+    ("POST", "/design/{form_id:str}"): {"data": {"language": "en"}},
+    ("POST", "/openrosa/key/{token:str}/submission"): {"files": {"xml_submission_file": ("record.xml", OPENROSA_RECORD, "text/xml")}},
+    ("POST", "/openrosa/submission"): {"files": {"xml_submission_file": ("record.xml", OPENROSA_RECORD, "text/xml")}},
 }
 
 
@@ -123,7 +167,7 @@ class Who(NamedTuple):
 
 def principals(path: str) -> list[Who]:
     """Everyone who tries ``path``: anonymous, then each role by cookie, and by token on the API."""
-    ways = ("cookie",) if is_page(path) else ("token", "cookie")
+    ways = ("cookie",) if is_page(path) else ("token",) if path.startswith(OPENROSA) else ("token", "cookie")
     return [Who("anonymous", "none"), *(Who(role, via) for role in ROLES for via in ways)]
 
 
@@ -172,6 +216,8 @@ def params(app: Litestar, tokens: dict[str, str]) -> dict[str, str]:
         "assignment_id": str(assignment),
         "conflict_id": str(conflict),
         "file_path": "js/app.js",
+        "uuid": uuid,
+        "version": "1",
     }
 
 
@@ -189,6 +235,7 @@ def present(client: TestClient, who: Who, tokens: dict[str, str]) -> dict[str, s
 
 def send(client: TestClient, method: str, path: str, headers: dict[str, str], params: dict[str, str]) -> Any:
     """Send the route's request with its path filled in, its minimal body, and the page CSRF token."""
+    params = {**params, "token": headers.get("Authorization", "Bearer not-a-token").removeprefix("Bearer ")}
     url = re.sub(r"\{(\w+):\w+\}", lambda m: params[m.group(1)], path)
     body = BODIES.get((method, path), {})
     data = {key: value.format(**params) for key, value in body.get("data", {}).items()}
@@ -231,6 +278,9 @@ def test_a_principal_without_the_role_is_turned_away(
     if who.via == "none" and is_page(path):
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login?next=")
+    elif path.startswith(OPENROSA):  # errors as OpenRosa clients read them
+        assert response.status_code == (401 if who.via == "none" else 403)
+        assert "<OpenRosaResponse" in response.text
     elif who.via == "none":
         assert response.status_code == 401
         assert response.json()["status"] == 401

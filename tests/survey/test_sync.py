@@ -7,17 +7,21 @@ Runs on SQLite, and on PostgreSQL when SURVEY_TEST_DATABASE_URL is set (see conf
 from __future__ import annotations
 
 import copy
+import sqlite3
 import uuid as uuidlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
+import forms
 from survey.store.models import Conflict, Site, Submission
 from tests.conftest import LIBRARY
-from tests.survey.conftest import auth
+from tests.survey.conftest import POSTGRES, auth
 
 FORM = "household_visit"
 VERSION = "2026.1"
@@ -354,3 +358,47 @@ def test_a_form_name_with_a_nul_character_is_a_404(api: TestClient, tokens: dict
     """A form name holding U+0000 names no form: 404 on both databases, never a 500."""
     response = sync(api, tokens["fieldworker"], [record()], form="house%00hold")
     assert response.status_code == 404, response.text
+
+
+def test_a_stored_record_reads_back_as_it_was_checked(api: TestClient, tokens: dict[str, str], app: Any) -> None:
+    """The row holds the cleaned answers, the answers dropped as not asked, and its times in UTC."""
+    item = {**record(help_result="solved"), "collected_at": "2026-01-15T09:30:00+08:00"}
+    before = datetime.now(UTC)
+    assert statuses(sync(api, tokens["fieldworker"], [item])) == [(item["uuid"], "created")]
+    row = stored(app, item["uuid"])
+    assert row.dropped == ["help_result"]
+    assert "help_result" not in row.answers
+    assert row.answers["members"][1]["is_care_dependent"] == 1
+    assert row.answers["n_members"] == 3
+    assert (row.form_id, row.form_version, row.review_state, row.site_id) == (FORM, VERSION, "received", None)
+    assert _utc(row.collected_at) == datetime(2026, 1, 15, 1, 30, tzinfo=UTC)
+    assert before - timedelta(seconds=1) <= _utc(row.received_at) <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes for timezone columns; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@pytest.mark.skipif(bool(POSTGRES), reason="SQLite's write lock: PostgreSQL takes no lock to read")
+def test_a_batch_is_checked_without_holding_the_write_lock(
+    api: TestClient, tokens: dict[str, str], app: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a batch's answers are validated, another writer can write at once (it would wait otherwise)."""
+    wrote = []
+    validate = forms.validate
+
+    def validate_while_another_writes(*args: Any, **kwargs: Any) -> Any:
+        with sqlite3.connect(make_url(database_url).database, timeout=0, isolation_level=None) as other:
+            other.execute("BEGIN IMMEDIATE")  # "database is locked" at once if the write lock is held
+            code = f"s{len(wrote)}"
+            other.execute("INSERT INTO sites (code, name, kind) VALUES (?, '', 'community')", (code,))
+            other.execute("COMMIT")
+        wrote.append(True)
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(forms, "validate", validate_while_another_writes)
+    batch = [record(), record()]
+    assert [s for _, s in statuses(sync(api, tokens["fieldworker"], batch))] == ["created", "created"]
+    assert len(wrote) == 2
+    assert count(app, Site) == 2
