@@ -45,7 +45,16 @@ from forms.validation_plans import (
     Plans,
     Scope,
 )
-from forms.validation_read import MESSAGES, Invalid, empty, plain_choices, read_choices, single, unflatten
+from forms.validation_read import (
+    HUGE,
+    MESSAGES,
+    Invalid,
+    empty,
+    plain_choices,
+    read_choices,
+    single,
+    unflatten,
+)
 
 
 class AnswerProblem(Struct, frozen=True):
@@ -96,6 +105,8 @@ def validate(
     run = _Run(plans, language, today)
     cleaned = run.scope(None, unflatten(answers), Scope(plans, None, None, 0, today))
     run.finish()
+    for scope in run.nests:  # a repeat's instances point back at their scope: let refcounts free them
+        scope.instances.clear()
     return Validation(cleaned, tuple(run.errors), tuple(run.dropped))
 
 
@@ -122,6 +133,7 @@ class _Run:
         self.errors: list[AnswerProblem] = []
         self.dropped: list[str] = []
         self.pending: list[tuple[Plan, Scope, Any, Any]] = []  # (plan, scope, clean, XPath value)
+        self.nests: list[Scope] = []  # the scopes that hold repeat instances
 
     def fail(self, path: str, code: str, plan: Plan | None = None, **params: object) -> None:
         self.errors.append(AnswerProblem(path, code, self.message(code, plan, params)))
@@ -197,7 +209,7 @@ class _Run:
                     self.general(plan, value, raw, scope, out)
             elif step == STEP_INTEGER:
                 value = get(name)
-                if type(value) is int:
+                if type(value) is int and -HUGE < value < HUGE:  # else the slow path refuses it
                     xpath = float(value)
                     out[name] = value
                     if read:
@@ -238,7 +250,7 @@ class _Run:
                 self.other(plan, None, other, scope, out)
             return
         fast_type, accepted = plan.fast or (None, None)
-        if type(value) is fast_type and (
+        if type(value) is fast_type and (fast_type is not int or -HUGE < value < HUGE) and (
             accepted is None
             or (value in accepted if plan.kind == ANSWER else plain_choices(value, accepted, plan.top))
         ):
@@ -308,6 +320,7 @@ class _Run:
         name = plan.name
         instances: list[Scope] = []
         scope.instances[name] = instances
+        self.nests.append(scope)
         items = [] if value is None else value
         if not isinstance(items, list) or (
             not _DICT.issuperset(map(type, items)) and any(not isinstance(i, Mapping) for i in items)

@@ -92,7 +92,7 @@ class Plans:
         self.readers: dict[str | None, dict[str, Callable[[Scope], Any]]] = {
             owner: {} for owner in compiled.scopes
         }
-        self._closures: dict[tuple[bool, int], tuple[ex.Node, Check]] = {}
+        self._closures: dict[tuple[bool, int, str | None], tuple[ex.Node, Check]] = {}
         self._gates: dict[tuple[int, ...], tuple[Check, ...]] = {}
         self.scopes = {
             owner: tuple(self._plan(compiled.slots[name], _Readers(self, owner)) for name in scope.order)
@@ -125,7 +125,9 @@ class Plans:
 
     def _compile(self, node: ex.Node, direct: Mapping[str, Any], condition: bool = False) -> Check:
         """One closure per node and use: a group's relevance is one closure, shared by its members."""
-        key = (condition, id(node))
+        # keyed by the scope too: the same expression text (one parsed node) read from another
+        # scope resolves its names differently (${q} at the top level vs inside a repeat)
+        key = (condition, id(node), getattr(direct, "owner", None))
         if key not in self._closures:
             make = compile_bool if condition else compile_node
             self._closures[key] = (node, make(node, direct))

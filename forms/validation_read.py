@@ -85,6 +85,10 @@ def read_text(options: Any, value: Any) -> tuple[Any, Any]:
     return value, value
 
 
+HUGE = 2**1023  # integers whose float() would overflow are refused, as the browser refuses them
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # YYYY-MM-DD only (fromisoformat also takes 2024-W11-5)
+
+
 def read_integer(options: Any, value: Any) -> tuple[Any, Any]:
     if isinstance(value, bool):
         raise Invalid("integer")
@@ -92,7 +96,7 @@ def read_integer(options: Any, value: Any) -> tuple[Any, Any]:
         value = int(value)
     if isinstance(value, str) and _INTEGER.match(value.strip()):
         value = int(value.strip())
-    if not isinstance(value, int):
+    if not isinstance(value, int) or not -HUGE < value < HUGE:  # beyond a float: not a count of anything
         raise Invalid("integer")
     return value, float(value)
 
@@ -141,9 +145,8 @@ def read_choices(
 
 def read_date(options: Any, value: Any) -> tuple[Any, Any]:
     try:
-        parsed = (
-            date.fromisoformat(value.strip()) if isinstance(value, str) and len(value.strip()) == 10 else None
-        )
+        text = value.strip() if isinstance(value, str) else ""
+        parsed = date.fromisoformat(text) if _DATE.match(text) else None
     except ValueError:
         parsed = None
     if parsed is None:
