@@ -16,14 +16,15 @@ Chinese or English option labels never collide with the bars.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["BAR_COLOUR", "PHASE_COLOURS", "Bars", "Diverging", "Item", "bars", "diverging", "stacked"]
 
-WIDTH = 640
+WIDTH = 420
 LEFT = 8  # where bars start
-RIGHT = 200  # room kept for the value text after the longest bar
+RIGHT = 150  # room kept for the value text after the longest bar
 ROW = 46  # height of one labelled bar
 BAR_COLOUR = "#2f6db5"
 PHASE_COLOURS = ("#cdfacd", "#fae61e", "#e67800", "#c80000", "#640000")  # IPC-style phases 1–5
@@ -40,11 +41,13 @@ class Item:
     high: float | None = None
     text: str = ""
     flags: tuple[str, ...] = ()
+    key: str = ""
 
 
 @dataclass(slots=True)
 class Bar:
     label: str
+    key: str
     text: str
     label_y: float
     y: float
@@ -85,8 +88,16 @@ def bars(items: Sequence[Item], *, top: float | None = None, percent: bool = Tru
         end = max(width + LEFT, high or 0.0)
         out.append(
             Bar(
-                label=item.label, text=item.text, label_y=y - 6, y=y, width=width, low=low, high=high,
-                text_x=(end if shown else LEFT + span * 0.25) + 6, suppressed=not shown,
+                label=item.label,
+                key=item.key,
+                text=item.text,
+                label_y=y - 6,
+                y=y,
+                width=width,
+                low=low,
+                high=high,
+                text_x=(end if shown else LEFT + span * 0.25) + 6,
+                suppressed=not shown,
                 faint="indicative" in item.flags or "imprecise" in item.flags,
             )
         )
@@ -99,11 +110,8 @@ def _nice(value: float) -> float:
     """A round upper bound for an axis: 1, 2, 2.5 or 5 times a power of ten, at least ``value``."""
     if value <= 0:
         return 1.0
-    power = 10.0 ** (len(str(int(value))) - 1) if value >= 1 else 10.0 ** -len(str(value).split(".")[1][:1])
-    for step in (1, 2, 2.5, 5, 10, 20):
-        if step * power >= value:
-            return step * power
-    return 20 * power
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
 
 
 def _tick(value: float, percent: bool) -> str:
@@ -146,12 +154,15 @@ class Diverging:
 
 
 def _colours(k: int) -> list[str]:
-    """k colours from disagreeing (red) through neutral grey to agreeing (blue)."""
-    reds, blues = ["#b2182b", "#d6604d", "#f4a582"], ["#92c5de", "#4393c3", "#2166ac"]
+    """k colours from disagreeing (red) through a neutral grey (odd k) to agreeing (blue)."""
+    reds, blues = ("#b2182b", "#d6604d", "#f4a582"), ("#92c5de", "#4393c3", "#2166ac")
     half = k // 2
-    out = reds[3 - half :] if half <= 3 else reds * half
-    middle = ["#d9d9d9"] if k % 2 else []
-    return [*out[:half], *middle, *blues[:half]] if half <= 3 else [*out[:half], *middle, *(blues * half)[:half]]
+    pick = [round(i * 2 / (half - 1)) if half > 1 else 0 for i in range(half)]
+    return [
+        *(reds[i] for i in pick),
+        *(["#d9d9d9"] if k % 2 else []),
+        *(blues[2 - i] for i in reversed(pick)),
+    ]
 
 
 def diverging(rows: Sequence[tuple[str, Sequence[float | None]]], points: Sequence[str]) -> Diverging:

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import msgspec
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 from scipy.stats.contingency import expected_freq
 
+from analysis.bootstrap import distinct, group_counts
 from analysis.design import Design, cell_covariance
 
 __all__ = ["TestResult", "benjamini_hochberg", "categorical", "cramers_v", "ordinal"]
@@ -116,9 +117,10 @@ def _counts_test(table: np.ndarray, seed: int, n_resamples: int, exact: bool | N
     n = int(t.sum())
     if min(t.shape) < 2:
         return _untestable("fewer than two groups or options with answers", n)
-    expected = expected_freq(t)
+    t = t.astype(float)
+    expected = np.outer(t.sum(axis=1), t.sum(axis=0)) / n
     small, cells = int((expected < 5).sum()), expected.size
-    v = cramers_v(t)
+    v = float(np.sqrt(np.sum(np.square(t - expected) / expected) / (n * (min(t.shape) - 1))))
     cochran = bool((expected < 1).any() or small > 0.2 * cells)
     if exact or (exact is None and cochran):
         why = f"{small} of {cells} expected counts below 5"
@@ -151,7 +153,13 @@ def _counts_test(table: np.ndarray, seed: int, n_resamples: int, exact: bool | N
             seed=seed,
             method=f"Fisher's exact test (Monte Carlo, {n_resamples} resamples, seed {seed}): {why}",
         )
-    chi2, p, dof, _ = stats.chi2_contingency(t, correction=True)
+    dof = (t.shape[0] - 1) * (t.shape[1] - 1)
+    observed = t
+    if dof == 1:  # Yates: every |O − E| shrunk by 1/2 (not past E), as scipy's chi2_contingency
+        gap = expected - t
+        observed = t + np.sign(gap) * np.minimum(0.5, np.abs(gap))
+    chi2 = float(np.sum(np.square(observed - expected) / expected))
+    p = float(special.chdtrc(dof, chi2))
     yates = " with Yates' continuity correction" if dof == 1 else ""
     why = f"{small} of {cells} expected counts below 5 (≤ 20%)" if small else "all expected counts at least 5"
     return TestResult(
@@ -221,33 +229,45 @@ def rao_scott(cells: np.ndarray, n_rows: int, n_cols: int, design: Design) -> Te
 
 
 def ordinal(
-    values: np.ndarray, groups: np.ndarray, n_groups: int | None = None, *, design: Design | None = None
+    values: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int | None = None,
+    *,
+    design: Design | None = None,
+    distinct_values: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> TestResult:
-    """Compare an ordinal or numeric variable (NaN: missing) across groups (codes, -1: none)."""
-    x, g = np.asarray(values, dtype=float), np.asarray(groups)
+    """Compare an ordinal or numeric variable (NaN: missing) across groups (codes, -1: none).
+
+    Ranks come from the counts of each distinct value in each group (one ``bincount``):
+    mid-ranks per value, rank sums per group, the tie correction from the values' totals.
+    ``distinct_values`` may give :func:`analysis.bootstrap.distinct` of ``values`` already.
+    """
+    g = np.asarray(groups)
     n_groups = int(g.max(initial=-1)) + 1 if n_groups is None else n_groups
-    ok = np.isfinite(x) & (g >= 0)
-    x, g = x[ok], g[ok]
-    sizes = np.bincount(g, minlength=n_groups)
+    levels, codes = distinct(values) if distinct_values is None else distinct_values
+    counts = group_counts(codes, len(levels), g, n_groups)
+    sizes = counts.sum(axis=1)
     present = np.flatnonzero(sizes)
+    n = int(sizes.sum())
     weighted = design is not None and design.weighted
     note = "; weights ignored (rank tests are not design-based)" if weighted else ""
     if len(present) < 2:
-        return _untestable("fewer than two groups with answers", len(x))
-    ranks, ties = _ranks(x)
-    n = len(x)
+        return _untestable("fewer than two groups with answers", n)
+    totals = counts.sum(axis=0).astype(float)
+    mid = np.cumsum(totals) - (totals - 1) / 2
+    ties = 1 - np.sum(totals**3 - totals) / (n**3 - n) if n > 1 else 1.0
     if ties <= 0:
         return _untestable("every answer is the same", n)
+    rank_sums = (counts[present] * mid).sum(axis=1)
     if len(present) == 2:
-        return _mann_whitney(x, g, present, ranks, ties, note)
-    rank_sums = np.bincount(g, ranks, minlength=n_groups)[present]
+        return _mann_whitney(levels, counts[present], rank_sums[0], ties, note)
     h = (12 / (n * (n + 1)) * np.sum(rank_sums**2 / sizes[present]) - 3 * (n + 1)) / ties
     dof = len(present) - 1
     return TestResult(
         test="kruskal",
         statistic=float(h),
         df=float(dof),
-        p_value=float(stats.chi2.sf(h, dof)),
+        p_value=float(special.chdtrc(dof, h)),
         effect_size=float(h / (n - 1)),
         effect_name="epsilon squared",
         n=n,
@@ -255,33 +275,21 @@ def ordinal(
     )
 
 
-def _ranks(x: np.ndarray) -> tuple[np.ndarray, float]:
-    """Mid-ranks and the tie correction 1 − Σ(t³ − t)/(n³ − n), from the distinct values' counts."""
-    low = x.min(initial=0.0)
-    if len(x) and np.ptp(x) < 4096 and np.all(x == np.round(x)):  # small integer scale: no sort
-        index = (x - low).astype(np.intp)
-        counts = np.bincount(index)
-    else:
-        _, index, counts = np.unique(x, return_inverse=True, return_counts=True)
-    mid = np.cumsum(counts) - (counts - 1) / 2
-    n = len(x)
-    c = counts.astype(float)
-    ties = 1 - np.sum(c**3 - c) / (n**3 - n) if n > 1 else 1.0
-    return mid[index], float(ties)
-
-
-def _mann_whitney(x, g, present, ranks, ties, note: str) -> TestResult:
-    first, second = x[g == present[0]], x[g == present[1]]
-    n1, n2 = len(first), len(second)
-    if n1 + n2 <= 5000:  # scipy's choice of exact or asymptotic p-value
+def _mann_whitney(
+    levels: np.ndarray, counts: np.ndarray, rank_sum: float, ties: float, note: str
+) -> TestResult:
+    """Mann–Whitney U of the first group against the second (``counts``: 2 × distinct values)."""
+    n1, n2 = (int(c) for c in counts.sum(axis=1))
+    if n1 + n2 <= 5000:  # scipy's choice of exact or asymptotic p-value, on the values themselves
+        first, second = np.repeat(levels, counts[0]), np.repeat(levels, counts[1])
         res = stats.mannwhitneyu(first, second, alternative="two-sided", method="auto")
         u1, p = float(res.statistic), float(res.pvalue)
-    else:  # the same asymptotic test (tie correction, continuity correction), ranks reused
-        u1 = float(ranks[g == present[0]].sum() - n1 * (n1 + 1) / 2)
+    else:  # the same asymptotic test (tie correction, continuity correction) from the rank sum
+        u1 = float(rank_sum - n1 * (n1 + 1) / 2)
         n = n1 + n2
         sd = np.sqrt(n1 * n2 / 12 * ((n + 1) - (1 - ties) * (n**3 - n) / (n * (n - 1))))
         z = (max(u1, n1 * n2 - u1) - n1 * n2 / 2 - 0.5) / sd
-        p = float(min(1.0, 2 * stats.norm.sf(z)))
+        p = float(min(1.0, 2 * special.ndtr(-z)))
     return TestResult(
         test="mannwhitney",
         statistic=u1,

@@ -23,6 +23,7 @@ import msgspec
 import numpy as np
 from scipy import special, stats
 
+from analysis.bootstrap import bootstrap_medians, distinct, group_counts, middle
 from analysis.design import Design, Ratios, cell_proportions, ratio_means
 
 __all__ = [
@@ -289,16 +290,23 @@ def median_by(
     *,
     n_resamples: int = 2000,
     level: float = 0.95,
+    values: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Estimate]:
-    """The median of ``x`` (NaN: missing) in each group; see :func:`median`."""
+    """The median of ``x`` (NaN: missing) in each group; see :func:`median`. ``values`` may give
+    :func:`analysis.bootstrap.distinct` of ``x`` already computed (a report reuses it per segment)."""
     x = np.asarray(x, dtype=float)
     g = np.zeros(len(x), np.intp) if groups is None else np.asarray(groups)
-    inside = np.isfinite(x) & (g >= 0)
     if design.weighted:
+        inside = np.isfinite(x) & (g >= 0)
         return _woodruff(x, np.where(inside, g, -1), n_groups, design, level)
+    levels, codes = distinct(x) if values is None else values
+    counts = group_counts(codes, len(levels), g, n_groups)
     rng, w = np.random.default_rng(rng_seed), design.weights_or_ones()
-    rows = [inside & (g == k) for k in range(n_groups)]
-    return [_bootstrap(x[r], float(w[r].sum()), rng, n_resamples, level, rng_seed) for r in rows]
+    n_w = np.bincount(np.where((codes >= 0) & (g >= 0), g, n_groups), w, minlength=n_groups + 1)
+    return [
+        _bootstrap(levels, counts[k], float(n_w[k]), rng, n_resamples, level, rng_seed)
+        for k in range(n_groups)
+    ]
 
 
 def median(
@@ -328,16 +336,16 @@ def _no_answers() -> Estimate:
     )
 
 
-def _bootstrap(values: np.ndarray, n_w: float, rng, n_resamples: int, level: float, seed: int) -> Estimate:
-    n = len(values)
+def _bootstrap(levels, counts, n_w: float, rng, n_resamples: int, level: float, seed: int) -> Estimate:
+    n = int(counts.sum())
     if n == 0:
         return _no_answers()
-    distinct, counts, below = _middle_values(values)
-    replicates = _bootstrap_medians(distinct, counts, below, n, n_resamples, rng)
+    median, values, window, below = middle(levels, counts)
+    replicates = bootstrap_medians(values, window, below, n, n_resamples, rng)
     alpha = (1 - level) / 2
     low, high = np.quantile(replicates, [alpha, 1 - alpha])
     return Estimate(
-        estimate=float(np.median(values)),
+        estimate=median,
         ci_low=float(low),
         ci_high=float(high),
         se=float(replicates.std(ddof=1)),
@@ -347,54 +355,6 @@ def _bootstrap(values: np.ndarray, n_w: float, rng, n_resamples: int, level: flo
         n_w_total=n_w,
         method=f"percentile bootstrap, {n_resamples} resamples, seed {seed}",
     )
-
-
-def _middle_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """The distinct values within 4√n + 2 ranks of the middle, their counts, and how many lie below.
-
-    A resample's median falls outside that window with probability below 1e-14 (8 standard
-    deviations of the binomial count), so the other values need not be sorted.
-    """
-    n = len(values)
-    reach = int(4 * np.sqrt(n)) + 2
-    low, high = max(n // 2 - reach, 0), min(n // 2 + reach, n - 1)
-    part = np.partition(values, (low, high))
-    lo_value, hi_value = part[low], part[high]
-    window = values[(values >= lo_value) & (values <= hi_value)]
-    distinct, counts = np.unique(window, return_counts=True)
-    return distinct, counts, int(np.count_nonzero(values < lo_value))
-
-
-def _bootstrap_medians(distinct, counts, below: int, n: int, b: int, rng) -> np.ndarray:
-    """``b`` medians of size-n resamples with replacement, drawn from their exact distribution.
-
-    ``distinct`` are sorted values with ``counts``; ``below`` values of the sample lie below them.
-    """
-    upto = (below + np.cumsum(counts)) / n
-    below = upto - counts / n
-    k = (n + 1) // 2 if n % 2 else n // 2  # 1-based rank of the (lower) middle order statistic
-    # P(k-th order statistic of a resample ≤ value) = P(Binomial(n, F(value)) ≥ k)
-    cdf = stats.binom.sf(k - 1, n, upto)
-    first = np.minimum(np.searchsorted(cdf, rng.random(b) * cdf[-1], side="left"), len(distinct) - 1)
-    if n % 2:
-        return distinct[first]
-    # Even n: the next order statistic is the same value when a second draw hits it, else the
-    # smallest of the n − k draws above it.
-    rest = n - k
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(below < 1, (1 - upto) / (1 - below), 0.0)
-        both = (
-            stats.binom.sf(k, n, upto)
-            - stats.binom.sf(k, n, below)
-            - stats.binom.pmf(k, n, below) * (1 - ratio**rest)
-        )
-        marginal = np.diff(cdf, prepend=0.0)
-        same = np.where(marginal > 0, both / marginal, 1.0)
-    u = rng.random(b)
-    above = 1 - (1 - upto[first]) * (1 - rng.random(b)) ** (1 / rest)
-    second = np.minimum(np.searchsorted(upto, above, side="left"), len(distinct) - 1)
-    second = np.where(u < same[first], first, np.maximum(second, first))
-    return (distinct[first] + distinct[second]) / 2
 
 
 def _woodruff(x: np.ndarray, g: np.ndarray, n_groups: int, design: Design, level: float) -> list[Estimate]:

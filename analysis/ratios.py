@@ -127,6 +127,8 @@ def ratio_means(
     g = _group_codes(design, groups, n_groups)
     rows = g >= 0
     mask = None if mask is None else _columns(np.asarray(mask, dtype=bool), design.n)
+    if mask is not None and mask.shape[1] > 1 and mask.strides[1] == 0:
+        mask = mask[:, :1]  # one column broadcast to all: one domain for every column
     if not binary:
         finite = np.isfinite(values)
         mask = finite if mask is None else mask & finite

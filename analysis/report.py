@@ -178,6 +178,13 @@ def _meta(
             "fisher_resamples": options.fisher_resamples,
         },
         "families": "Benjamini–Hochberg within each segment: all tests against it form one family",
+        "missing_items": "Cronbach's alpha: respondents who answered every item of the scale (listwise); "
+        "scale score: the mean of the answered items when at least half are answered, else missing; "
+        "reverse-coded items are reversed first (low + high − answer)",
+        "suppression": f"counts of 1–{options.guards.min_cell - 1} respondents are withheld, and further "
+        "counts until none of them follows from the published numbers (totals, other groups, "
+        "differences, means times their base); a group hidden in a segment's own distribution is "
+        "hidden in every table by that segment",
         "not_described": skipped,
         "problems": [str(p) for p in dataset.problems],
     }

@@ -76,7 +76,7 @@ def compare(
         return
     assert var.values is not None
     values = np.where(var.valid, var.values, np.nan)
-    yield from _row(var, name, ordinal(values, groups, size, design=design))
+    yield from _row(var, name, ordinal(values, groups, size, design=design, distinct_values=var.distinct()))
 
 
 def _option_counts(
@@ -84,13 +84,19 @@ def _option_counts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per group and option: how many chose it, and how many were asked it (in its denominator).
 
-    Two small matrix products with the groups' indicator matrix (float32 counts are exact below 2²⁴).
+    A weighted ``bincount`` per option column (rows outside every group go to a spare bin).
     """
-    member = (groups[:, None] == np.arange(size)).astype(np.float32)
-    denominator = np.asarray(asked, dtype=bool)
-    chosen = member.T @ (ticks & denominator).astype(np.float32)
-    counted = member.T @ denominator.astype(np.float32)
-    return np.rint(chosen).astype(np.int64), np.rint(counted).astype(np.int64)
+    g = np.where(groups >= 0, groups, size)
+    denominator = np.broadcast_to(np.asarray(asked, dtype=bool), ticks.shape)
+
+    def count(columns: np.ndarray) -> np.ndarray:
+        found = [np.bincount(g, columns[:, j], minlength=size + 1)[:size] for j in range(columns.shape[1])]
+        return np.rint(np.column_stack(found)).astype(np.int64)
+
+    chosen = count((ticks & denominator).astype(np.float64))
+    if denominator.strides[1] == 0:  # one denominator for every option: count it once
+        return chosen, np.repeat(count(denominator[:, :1].astype(np.float64)), ticks.shape[1], axis=1)
+    return chosen, count(denominator.astype(np.float64))
 
 
 def _categorical(codes: np.ndarray, groups: np.ndarray | None, **kwargs: Any) -> TestResult:

@@ -148,7 +148,8 @@ def _numeric(
     reach = None
     if interval == "reach":
         reach = _reach(ratio_means, values, None, grouping.codes, grouping.size, None, level)
-    medians = median_by(values, grouping.codes, grouping.size, design, seed, level=level)
+    found = var.distinct()
+    medians = median_by(values, grouping.codes, grouping.size, design, seed, level=level, values=found)
     for g in range(grouping.size):
         yield _estimate_row("mean", var, grouping, g, _replace(means[g], reach, g, 0))
         yield _estimate_row("median", var, grouping, g, medians[g])

@@ -30,99 +30,17 @@ variables answered by the same respondents are linked through the segments' dist
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 import msgspec
 import numpy as np
 
-from analysis.guards import protect, recoverable
+from analysis.report_system import Links, System
 from analysis.report_variables import Segment, Variable
 from analysis.results import TESTS, Row
 
 __all__ = ["forced_groups", "protect_rows"]
 
 Key = tuple[str | None, str | None]  # (group_var, group_value); (None, None) is the whole sample
-Links = list[int]  # the rows an entry is published in
-CHEAP = 0.5  # a sum behind a mean, a top-2-box or a Borda score goes before any cell
-LARGEST = 1500  # entries; a variable with more and some small count shows its bases only
-
-
-@dataclass(slots=True)
-class _System:
-    """Entries (atoms and published sums), their equations, and the rows each one is shown in.
-
-    Kinds: ``cell`` and ``overall`` (an atom shown as a count), ``atom`` (never shown: unknown),
-    ``known`` (never shown, but assumed known), ``base`` (shown and known), ``cheap`` (a shown sum).
-    """
-
-    min_cell: int
-    values: list[float] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)
-    blocks: list[int] = field(default_factory=list)
-    links: list[Links] = field(default_factory=list)
-    lines: list[dict[int, float]] = field(default_factory=list)
-
-    def add(self, value: float, kind: str, block: int, links: Links = ()) -> int:  # type: ignore[assignment]
-        self.values.append(float(value))
-        self.kinds.append(kind)
-        self.blocks.append(block)
-        self.links.append(list(links))
-        return len(self.values) - 1
-
-    def atom(self, value: float, block: int, links: Links = (), *, known: bool = False) -> int:  # type: ignore[assignment]
-        """An underlying count, shown as itself in ``links`` or not at all."""
-        if links:
-            return self.add(value, "overall" if block == 0 else "cell", block, links)
-        return self.add(value, "known" if known else "atom", block)
-
-    def sum(self, atoms: dict[int, float], kind: str, block: int, links: Links = ()) -> int:  # type: ignore[assignment]
-        """A sum of atoms (``kind`` base, cheap or cell), with its equation."""
-        entry = self.add(sum(self.values[a] * c for a, c in atoms.items()), kind, block, links)
-        self.equal(entry, atoms)
-        return entry
-
-    def equal(self, entry: int, atoms: dict[int, float]) -> None:
-        """``entry = Σ coefficient · atom``."""
-        line = {a: -c for a, c in atoms.items()}
-        line[entry] = line.get(entry, 0.0) + 1.0
-        self.lines.append(line)
-
-    def solve(self, forced: Iterable[int] = ()) -> np.ndarray:
-        """The hidden mask over the entries; ``forced`` entries are hidden whatever happens."""
-        values, kinds = np.array(self.values), np.array(self.kinds)
-        shown = np.isin(kinds, ("cell", "overall", "cheap"))
-        primary = (values > 0) & (values < self.min_cell) & np.isin(kinds, ("cell", "overall", "atom"))
-        hidden = (kinds == "atom") | (primary & shown)
-        hidden[list(forced)] = True
-        if not primary.any():
-            return hidden & shown
-        if len(values) > LARGEST:  # hundreds of options (free text kept as choices): no breakdown
-            return shown
-        big = 10 * (values.max() + 1)
-        cost = np.select(
-            [kinds == "cell", kinds == "cheap", kinds == "overall"], [values, CHEAP, values + big], np.inf
-        )
-        equations = np.zeros((len(self.lines), len(values)))
-        for i, line in enumerate(self.lines):
-            for entry, c in line.items():
-                equations[i, entry] += c
-        try:
-            return self._protect(equations, values, primary, hidden, cost) & shown
-        except ValueError:  # nothing published protects a count: withhold everything
-            return shown
-
-    def _protect(self, equations, values, primary, hidden, cost) -> np.ndarray:
-        blocks = np.array(self.blocks)
-        for b in np.unique(blocks):  # each segment's table with the overall row, then all together
-            members = (blocks == 0) | (blocks == b)
-            lines = ~(equations[:, ~members] != 0).any(axis=1)
-            sub = equations[np.ix_(lines, members)]
-            hidden[members] = protect(
-                sub, values[members], primary=primary[members], hidden=hidden[members], cost=cost[members]
-            )
-        if len(np.unique(blocks)) > 2 and (primary & recoverable(hidden, equations)).any():
-            hidden = protect(equations, values, primary=primary, hidden=hidden, cost=cost)
-        return hidden
 
 
 # ------------------------------------------------------------------------------------ the tables
@@ -163,7 +81,7 @@ def _n(r: Row | None) -> float:
     return float(r.n) if r is not None and r.n is not None else 0.0
 
 
-def _outside(s: _System, values: list[float], block: int) -> list[int]:
+def _outside(s: System, values: list[float], block: int) -> list[int]:
     """Atoms of the respondents outside every group: known, unless small or few altogether."""
     few = 0 < sum(values) < s.min_cell
     return [s.atom(v, block, known=not (few or 0 < v < s.min_cell)) for v in values]
@@ -172,7 +90,7 @@ def _outside(s: _System, values: list[float], block: int) -> list[int]:
 Views = list[tuple[list[str], list[list[int]]]]  # per view: its options, and each option's atoms
 
 
-def _categorical(s: _System, rows: _Rows, var: Variable, atoms_of: list[str], views: Views, weighted: bool):
+def _categorical(s: System, rows: _Rows, var: Variable, atoms_of: list[str], views: Views, weighted: bool):
     """Options (``atoms_of``) as atoms; ``views`` publish sums of them (an indicator's yes/no)."""
     overall: list[int] = []
     for block, _, keys in rows.tables():
@@ -191,7 +109,7 @@ def _categorical(s: _System, rows: _Rows, var: Variable, atoms_of: list[str], vi
 
 
 def _publish(
-    s: _System,
+    s: System,
     rows: _Rows,
     var: Variable,
     views: Views,
@@ -203,7 +121,12 @@ def _publish(
     s.sum({a: 1.0 for a in atoms}, "base", block)
     for options, members in views:
         for option, parts in zip(options, members, strict=True):
-            s.sum({atoms[p]: 1.0 for p in parts}, "cell", block, rows.link("prop", key, option))
+            s.sum(
+                {atoms[p]: 1.0 for p in parts},
+                "overall" if block == 0 else "cell",
+                block,
+                rows.link("prop", key, option),
+            )
     if var.scores is None or not var.ordinal:
         return
     scores = var.scores[: len(atoms)]
@@ -217,10 +140,10 @@ def _publish(
     points = sorted({v for _, v in valued})
     if len(points) >= 3 and rows.get("top2box", key) is not None:
         top = {a: 1.0 for a, v in valued if v >= points[-2]}
-        s.sum(top, "cheap", block, rows.link("top2box", key))
+        s.sum(top, "tally", block, rows.link("top2box", key))
 
 
-def _multiple(s: _System, rows: _Rows, var: Variable) -> None:
+def _multiple(s: System, rows: _Rows, var: Variable) -> None:
     """Per option, those who chose it (cells) and those who did not (never shown)."""
     levels = list(var.levels)
     overall: list[tuple[int, int]] = []
@@ -244,7 +167,7 @@ def _multiple(s: _System, rows: _Rows, var: Variable) -> None:
                 s.equal(both[c], {**{g[j][c]: 1.0 for g in per_group}, out: 1.0})
 
 
-def _numeric(s: _System, rows: _Rows) -> None:
+def _numeric(s: System, rows: _Rows) -> None:
     """One atom per group: the respondents with a value (behind the mean and the median)."""
     overall = -1
     for block, _, keys in rows.tables():
@@ -260,7 +183,7 @@ def _numeric(s: _System, rows: _Rows) -> None:
         s.equal(overall, {**{a: 1.0 for a in atoms}, out: 1.0})
 
 
-def _ranked(s: _System, rows: _Rows, var: Variable, groupings: dict[str | None, np.ndarray]) -> None:
+def _ranked(s: System, rows: _Rows, var: Variable, groupings: dict[str | None, np.ndarray]) -> None:
     """Atoms per option and position (0: answered, not in the top); first choices are atoms,
     mentions and Borda points sums of them; each position holds one option (or is left empty)."""
     assert var.order is not None
@@ -299,7 +222,7 @@ def _ranked(s: _System, rows: _Rows, var: Variable, groupings: dict[str | None, 
 
 
 def _rank_group(
-    s: _System,
+    s: System,
     rows: _Rows,
     key: Key,
     atoms: list[int],
@@ -317,7 +240,8 @@ def _rank_group(
     for j, option in enumerate(levels):
         mine = atoms[j * width : (j + 1) * width]
         s.equal(base, {a: 1.0 for a in mine})
-        s.sum({mine[p]: 1.0 for p in range(1, width)}, "cell", block, rows.link("prop", key, option))
+        kind = "overall" if block == 0 else "cell"
+        s.sum({mine[p]: 1.0 for p in range(1, width)}, kind, block, rows.link("prop", key, option))
         if rows.get("borda", key, option) is not None:
             points = {mine[p]: float(width - p) for p in range(1, width)}
             s.sum(points, "cheap", block, rows.link("borda", key, option))
@@ -380,9 +304,9 @@ def _systems(
     min_cell: int,
     weighted: bool,
     groupings: dict[str | None, np.ndarray],
-) -> list[_System]:
+) -> list[System]:
     first = variables[0]
-    s = _System(min_cell)
+    s = System(min_cell)
     if first.kind == "multiple" and first.order is not None:
         _ranked(s, table, first, groupings)
     elif first.kind == "multiple":
@@ -399,7 +323,7 @@ def _systems(
     else:
         out = []
         for var in variables:
-            one = _System(min_cell)
+            one = System(min_cell)
             levels = list(var.levels)
             _categorical(one, table, var, levels, [(levels, [[j] for j in range(len(levels))])], weighted)
             out.append(one)
@@ -434,7 +358,7 @@ def forced_groups(
     out: dict[str, set[str]] = {}
     for split in splits:
         counts = np.bincount(split.codes[split.codes >= 0], minlength=len(split.levels)).astype(float)
-        s = _System(min_cell)
+        s = System(min_cell)
         atoms = [s.atom(c, 1, [j]) for j, c in enumerate(counts)]
         s.sum({a: 1.0 for a in atoms}, "base", 1)
         hidden = s.solve()

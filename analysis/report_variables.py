@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from analysis.bootstrap import distinct
 from analysis.dataset import Categorical, Column, Dataset, Multiple, Numeric, Ranked, Text
 from analysis.design import Design
 from forms.model import Calculate, Consent, Decimal, Integer, Likert, SelectOne
 
 __all__ = ["Segment", "Variable", "design_for", "segments", "variables"]
+
+SEGMENT_TYPES = (SelectOne, Likert, Consent, Integer, Decimal, Calculate)
+"""Questions that may be segments (a calculate too: an age band computed from the age)."""
 
 MAX_LEVELS = 30
 """A text column with more distinct values than this is not described nor used as a segment."""
@@ -46,6 +51,14 @@ class Variable:
     tested: bool = True
     order: np.ndarray | None = None
     top: int | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def distinct(self) -> tuple[np.ndarray, np.ndarray]:
+        """The sorted distinct answered values and each row's index among them (computed once)."""
+        if "distinct" not in self.cache:
+            assert self.values is not None
+            self.cache["distinct"] = distinct(np.where(self.valid, self.values, np.nan))
+        return self.cache["distinct"]
 
     @property
     def kind(self) -> str:
@@ -150,9 +163,11 @@ _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 def segment(dataset: Dataset, name: str) -> Segment:
     """The column ``name`` as a segment; KeyError when there is no such column, ValueError when it
-    is no categorical variable."""
+    is no categorical variable or holds personal data (a question marked ``pii``)."""
     table = dataset.table_of(name)
     column = table.columns[name]
+    if column.question is not None and column.question.pii:
+        raise ValueError(f"--by {name}: personal data cannot split the data into groups")
     if not column.answered.any():
         raise ValueError(f"--by {name}: the column is empty")
     match column:
@@ -192,7 +207,7 @@ def segments(dataset: Dataset, by: tuple[str, ...]) -> list[Segment]:
     found = []
     for slot in dataset.form.slots.values():
         q = slot.question
-        if q.segment and not q.pii and isinstance(q, SelectOne | Likert | Consent | Integer | Decimal):
+        if q.segment and not q.pii and isinstance(q, SEGMENT_TYPES):
             try:
                 found.append(segment(dataset, slot.name))
             except (KeyError, ValueError):

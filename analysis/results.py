@@ -4,8 +4,9 @@ Columns (METHODS.md): ``analysis_key, var, type, stat, option, group_var, group_
 ci_low, ci_high, n, n_total, n_w, n_w_total, statistic, df, p_value, p_adjusted, effect_size,
 method, flags``.
 
-- ``stat``: ``prop`` (with ``option``), ``mean``, ``median``, ``top2box``, ``alpha`` (``var`` is
-  the scale), ``phase`` (an indicator's area classification by the x% rule), or a test —
+- ``stat``: ``prop`` (with ``option``), ``mean``, ``median``, ``top2box``, ``first`` and ``borda``
+  (a ranking's first choices and Borda points, per ``option``), ``alpha`` (``var`` is the scale),
+  ``phase`` (an indicator's area classification by the x% rule), or a test —
   ``chi2``, ``fisher``, ``rao_scott``, ``mannwhitney``, ``kruskal`` — with ``group_var``,
   ``statistic``, ``df``, ``p_value``, ``p_adjusted`` (Benjamini–Hochberg within the family named
   in ``method``) and ``effect_size``.
@@ -14,8 +15,8 @@ method, flags``.
 - ``n``: for a proportion, the respondents with that option; otherwise the respondents counted.
   ``n_total``: the denominator (respondents who answered). ``n_w``, ``n_w_total``: the same weighted.
 - ``flags``: ``indicative`` (n_total < 30), ``imprecise`` (CI wider than 20 points, or CV > 0.3
-  for a mean), ``suppressed`` (a cell under 5: estimate, interval and counts removed), and others
-  the guards add.
+  for a mean), ``suppressed`` (a count under 5: estimate, interval and counts removed) and
+  ``complementary`` (withheld so that no suppressed count can be worked out from the others).
 - ``analysis_key``: as analysistools writes it, ``prop_select_one @/@ var %/% option @/@ group_var
   %/% group_value`` (``NA`` where a part is empty).
 

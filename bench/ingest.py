@@ -200,7 +200,7 @@ def profiling(pid: int, out: Path | None):  # type: ignore[no-untyped-def]
             "--format",
             "raw",
             "--rate",
-            os.environ.get("PYSPY_RATE", "200"),
+            "200",
             "--nonblocking",
             "--pid",
             str(pid),

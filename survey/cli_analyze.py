@@ -4,8 +4,10 @@
                    [--cluster VAR] [--json OUT] [--html OUT]
 
 FORM is our TOML (or JSON) or an XLSForm; DATA a CSV or XLSX export (Kobo/ODK layout, or ours).
-Without ``--json`` the table is written to stdout as CSV; with it, OUT gets ``{"meta", "results"}``
-(or the CSV when OUT ends in ``.csv``) and stdout a one-line summary. Warnings about the form and
+Without ``--json`` or ``--html`` the table is written to stdout as CSV; ``--json OUT`` writes
+``{"meta", "results"}`` (or the CSV when OUT ends in ``.csv``); ``--html OUT`` the report as one
+self-contained HTML file, in the form's default language (Chinese unless the form is English);
+stdout then gets a one-line summary per file. Warnings about the form and
 the data go to stderr as ``PATH: WHERE: PROBLEM``; errors too, with exit status 1.
 """
 
@@ -26,9 +28,6 @@ def run(args: argparse.Namespace) -> int:
     from analysis.report import Options, analyze
     from analysis.results import to_csv, write
 
-    if args.html:
-        print("survey analyze: --html is not available yet; use --json", file=sys.stderr)
-        return 2
     try:
         compiled, warnings = compile_text(Path(args.form).read_bytes(), format_of(args.form), args.form)
         dataset = Dataset.from_file(compiled, args.data)
@@ -46,10 +45,22 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write(report, args.json)
         print(f"{len(report.results)} results from {dataset.n} records written to {args.json}")
-    else:
+    if args.html:
+        Path(args.html).write_text(_html(report, dataset.form), encoding="utf-8")
+        print(f"the report of {dataset.n} records written to {args.html}")
+    if not (args.json or args.html):
         sys.stdout.buffer.write(to_csv(report.results))
         sys.stdout.flush()
     return 0
+
+
+def _html(report: Any, compiled: Any) -> str:
+    """The HTML report in the form's language, fixed text from the server's catalogue."""
+    from analysis.report_html import language_of, render
+    from survey.web.i18n import translations
+
+    language = language_of(compiled)
+    return render(report, compiled, language=language, translations=translations(language))
 
 
 def register(commands: Any) -> None:
@@ -72,5 +83,5 @@ def register(commands: Any) -> None:
     command.add_argument(
         "--json", metavar="OUT", help="write the report as JSON (or CSV when OUT ends in .csv)"
     )
-    command.add_argument("--html", metavar="OUT", help="write the report as HTML (not available yet)")
+    command.add_argument("--html", metavar="OUT", help="write the report as one self-contained HTML file")
     command.set_defaults(run=run)

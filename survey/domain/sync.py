@@ -11,28 +11,31 @@ workers cannot store a record twice.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import uuid as uuidlib
+import weakref
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session as DbSession
 
 import forms
 from survey.domain import publishing
 from survey.store import db as store
-from survey.store.models import Conflict, FormVersion, Site, Submission, utcnow
+from survey.store import submissions
+from survey.store.models import FormVersion, Site, utcnow
 
 Status = Literal["created", "duplicate", "conflict", "invalid"]
-CHUNK = 500  # UUIDs per SELECT … IN, rows per INSERT: well inside SQLite's and PostgreSQL's limits
 
 
-class Record(msgspec.Struct, forbid_unknown_fields=True):
+# The structs of a batch are not tracked by the garbage collector (gc=False): they hold no cycles,
+# and a batch's thousands of them would otherwise make its collections longer and more frequent.
+
+
+class Record(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     """One record as a tablet sends it."""
 
     uuid: str
@@ -42,14 +45,14 @@ class Record(msgspec.Struct, forbid_unknown_fields=True):
     site: str | None = None
 
 
-class ItemError(msgspec.Struct):
+class ItemError(msgspec.Struct, gc=False):
     """A problem with one record: where and what."""
 
     path: str
     message: str
 
 
-class Result(msgspec.Struct):
+class Result(msgspec.Struct, gc=False):
     """The outcome for one record, in the order sent."""
 
     uuid: str
@@ -65,8 +68,23 @@ class BatchError(ValueError):
         super().__init__(message)
 
 
+class _Sent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A record of a well-formed batch, its answers kept as JSON until the record is checked.
+
+    Decoding each record's answers just before checking them keeps them in the CPU's caches, and
+    lets them go right after (a whole batch of decoded answers made the collector work harder).
+    """
+
+    uuid: str
+    form_version: str
+    answers: msgspec.Raw
+    collected_at: str | None = None
+    site: str | None = None
+
+
 _BATCH = msgspec.json.Decoder(list[Any])
-_RECORDS = msgspec.json.Decoder(list[Record])
+_SENT = msgspec.json.Decoder(list[_Sent])
+_ANSWERS = msgspec.json.Decoder(dict[str, Any])
 _CANONICAL = msgspec.json.Encoder(order="sorted")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -74,11 +92,11 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 def parse_batch(body: bytes) -> list[Any]:
     """The JSON array of records; BatchError(400) saying what is wrong otherwise.
 
-    A batch of well-formed records is decoded straight into `Record` values; otherwise into
-    plain JSON values, so that each record's problems are reported on their own.
+    A batch of well-formed records is decoded straight into records (their answers still JSON);
+    otherwise into plain JSON values, so that each record's problems are reported on their own.
     """
     try:
-        return _RECORDS.decode(body)
+        return _SENT.decode(body)
     except msgspec.DecodeError:
         pass  # some record is malformed, or the JSON is: the plain decoder says which
     try:
@@ -89,8 +107,11 @@ def parse_batch(body: bytes) -> list[Any]:
         raise BatchError(400, f"malformed JSON: {err}") from None
 
 
-class _Checked(msgspec.Struct):
-    """A record with its answers checked, before the write transaction: errors, or the row to store."""
+class _Checked(msgspec.Struct, gc=False):
+    """A record with its answers checked, before the write transaction: errors, or the row to store.
+
+    The row holds `submissions.COLUMNS`, the answers as JSON text; its site is set once known.
+    """
 
     index: int
     record: Record
@@ -98,7 +119,6 @@ class _Checked(msgspec.Struct):
     errors: list[ItemError]  # the record's own, before the site's
     answer_errors: list[ItemError]  # the answers', after the site's
     row: tuple[Any, ...] | None = None  # to insert, when there are no errors
-    answers: Any = None  # the cleaned answers, kept for a conflict
     content_hash: str = ""
 
 
@@ -106,14 +126,42 @@ def accept(db: DbSession, form_id: str, items: list[Any], collector_id: int | No
     """Take a batch for ``form_id``: one result per record, in order.
 
     Everything but the sites is checked before ``db`` begins its transaction (the form's versions
-    are read through `store.reading`), so on SQLite other writers are not held up while this
-    batch is validated; then, in ``db``'s transaction, the sites are looked up and the rows stored.
+    are read through `store.reading`, when not known already), so on SQLite other writers are not
+    held up while this batch is validated; then, in ``db``'s transaction, the sites are looked up
+    and the rows stored.
     """
-    with store.reading(db) as reader:
-        compiled = _versions(reader, form_id, items)
-    checked = [_check(raw, form_id, compiled, collector_id) for raw in items]
-    sites = _sites(db, items)
+    known = _KNOWN.setdefault(db.get_bind().engine, {})
+    compiled = _known_versions(known, form_id, items)
+    if compiled is None:
+        with store.reading(db) as reader:
+            compiled = _versions(reader, form_id, items, known)
+    received = utcnow()  # when the batch came in: the same moment for each of its records
+    checked = [_check(raw, form_id, compiled, collector_id, received) for raw in items]
     results: list[Result | None] = [None] * len(items)
+    valid = _valid(db, checked, _sites(db, items), results)
+    created = submissions.insert_new(db, [item.row for item in valid.values()])  # type: ignore[misc]
+    stored = submissions.stored_hashes(db, [u for u in valid if u not in created])
+    conflicts = []
+    for key, item in valid.items():
+        if key in created:
+            results[item.index] = Result(key, "created")
+        elif stored.get(key) == item.content_hash:
+            results[item.index] = Result(key, "duplicate")
+        else:
+            results[item.index] = Result(key, "conflict")
+            conflicts.append(item)
+    submissions.keep_aside(db, [item.row for item in conflicts])  # type: ignore[misc]
+    return [r for r in results if r is not None]
+
+
+def _valid(
+    db: DbSession, checked: list[Result | _Checked], sites: dict[str, int], results: list[Result | None]
+) -> dict[str, _Checked]:
+    """The records to store, by UUID; the result of every other record goes in ``results``.
+
+    A record is invalid with its own errors, then its site's, then its answers'. The same UUID
+    again in the batch is a duplicate (same content) or a conflict, kept aside.
+    """
     valid: dict[str, _Checked] = {}
     for index, item in enumerate(checked):
         if isinstance(item, Result):
@@ -125,35 +173,45 @@ def accept(db: DbSession, form_id: str, items: list[Any], collector_id: int | No
         if item.errors or item.answer_errors or site_error or item.row is None:
             errors = item.errors + ([_site_error(record.site)] if site_error else []) + item.answer_errors
             results[index] = Result(record.uuid, "invalid", errors)
-        elif record.uuid in valid:  # the same UUID twice in one batch
+        elif record.uuid in valid:
             same = valid[record.uuid].content_hash == item.content_hash
             results[index] = Result(record.uuid, "duplicate" if same else "conflict")
             if not same:
-                _keep_aside(db, [_with_site(item, sites)])
+                submissions.keep_aside(db, [_with_site(item, sites).row])  # type: ignore[list-item]
         else:
             valid[record.uuid] = _with_site(item, sites)
-    created = _insert(db, list(valid.values()))
-    stored = _stored_hashes(db, [u for u in valid if u not in created])
-    conflicts = []
-    for key, item in valid.items():
-        if key in created:
-            results[item.index] = Result(key, "created")
-        elif stored.get(key) == item.content_hash:
-            results[item.index] = Result(key, "duplicate")
-        else:
-            results[item.index] = Result(key, "conflict")
-            conflicts.append(item)
-    _keep_aside(db, conflicts)
-    return [r for r in results if r is not None]
+    return valid
 
 
 _COMPILED: dict[str, forms.compiler.Compiled] = {}  # by the version's content hash
+_KNOWN: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
+"""Per database, the content hash of each (form, version) read from it: a published version never
+changes (publishing refuses other content under its number) and is never deleted."""
 
 
-def _versions(db: Connection, form_id: str, items: list[Any]) -> dict[str, forms.compiler.Compiled]:
+def _known_versions(
+    known: dict[tuple[str, str], str], form_id: str, items: list[Any]
+) -> dict[str, forms.compiler.Compiled] | None:
+    """The compiled versions the batch names, when all are known and compiled already; else None."""
+    compiled: dict[str, forms.compiler.Compiled] = {}
+    for raw in items:
+        named = _field(raw, "form_version")
+        if isinstance(named, str) and named not in compiled:
+            content_hash = known.get((form_id, named))
+            found = _COMPILED.get(content_hash) if content_hash else None
+            if found is None:
+                return None
+            compiled[named] = found
+    return compiled or None
+
+
+def _versions(
+    db: Connection, form_id: str, items: list[Any], known: dict[tuple[str, str], str]
+) -> dict[str, forms.compiler.Compiled]:
     """The compiled versions the batch names; BatchError(404) naming an unknown form or version.
 
-    Only the versions' hashes are read for each batch; a definition is loaded and compiled once.
+    Only the versions' hashes are read; a definition is loaded and compiled once. The versions
+    read are added to ``known``.
     """
     if "\x00" in form_id:  # PostgreSQL cannot even be asked about such a name
         raise BatchError(404, f"no form named {form_id!r}")
@@ -161,15 +219,10 @@ def _versions(db: Connection, form_id: str, items: list[Any]) -> dict[str, forms
     found = {version: content_hash for version, content_hash in db.execute(query)}
     if not found:
         raise BatchError(404, f"no form named {form_id!r}")
+    known.update(((form_id, version), content_hash) for version, content_hash in found.items())
     compiled: dict[str, forms.compiler.Compiled] = {}
     for raw in items:
-        named = (
-            raw.form_version
-            if isinstance(raw, Record)
-            else raw.get("form_version")
-            if isinstance(raw, dict)
-            else None
-        )
+        named = _field(raw, "form_version")
         if not isinstance(named, str) or named in compiled:
             continue
         if named not in found:
@@ -191,14 +244,8 @@ def _compile(db: Connection, form_id: str, version: str) -> forms.compiler.Compi
 
 
 def _sites(db: DbSession, items: list[Any]) -> dict[str, int]:
-    codes = {
-        site
-        for raw in items
-        for site in [
-            raw.site if isinstance(raw, Record) else raw.get("site") if isinstance(raw, dict) else None
-        ]
-        if isinstance(site, str) and "\x00" not in site
-    }
+    sent = (_field(raw, "site") for raw in items)
+    codes = {site for site in sent if isinstance(site, str) and "\x00" not in site}
     if not codes:
         return {}
     return {code: id_ for code, id_ in db.execute(select(Site.code, Site.id).where(Site.code.in_(codes)))}
@@ -209,9 +256,22 @@ def _site_error(code: Any) -> ItemError:
 
 
 def _check(
-    raw: Any, form_id: str, compiled: dict[str, forms.compiler.Compiled], collector_id: int | None
+    raw: Any,
+    form_id: str,
+    compiled: dict[str, forms.compiler.Compiled],
+    collector_id: int | None,
+    received: datetime,
 ) -> Result | _Checked:
     """Validate one record and build its row: an invalid Result when it is not even a record."""
+    if isinstance(raw, _Sent):
+        try:
+            answers = _ANSWERS.decode(raw.answers)
+        except msgspec.ValidationError:  # not an object: as if the record had been sent alone
+            raw = {f: getattr(raw, f) for f in raw.__struct_fields__} | {
+                "answers": msgspec.json.decode(raw.answers)
+            }
+        else:
+            raw = Record(raw.uuid, raw.form_version, answers, raw.collected_at, raw.site)
     if isinstance(raw, Record):
         record = raw
     else:
@@ -249,7 +309,6 @@ def _check(
             }
         )
     ).hexdigest()
-    item.answers = checked.answers
     item.row = (
         key,
         form_id,
@@ -257,13 +316,30 @@ def _check(
         None,  # the site, set once the sites are looked up
         collector_id,
         collected,
-        utcnow(),
+        received,
         answers.decode(),
         msgspec.json.encode(checked.dropped).decode() if checked.dropped else "[]",
         item.content_hash,
         "received",
     )
     return item
+
+
+def _opened(sent: _Sent) -> Record | dict[str, Any]:
+    """The record with its answers decoded; as plain JSON when they are not an object (to be reported)."""
+    try:
+        answers = _ANSWERS.decode(sent.answers)
+    except msgspec.ValidationError:
+        fields = {name: getattr(sent, name) for name in sent.__struct_fields__}
+        return {**fields, "answers": msgspec.json.decode(sent.answers)}
+    return Record(sent.uuid, sent.form_version, answers, sent.collected_at, sent.site)
+
+
+def _field(raw: Any, name: str) -> Any:
+    """A field of a record as sent, whatever shape it came in; None when it has none."""
+    if isinstance(raw, Record | _Sent):
+        return getattr(raw, name)
+    return raw.get(name) if isinstance(raw, dict) else None
 
 
 def _with_site(item: _Checked, sites: dict[str, int]) -> _Checked:
@@ -306,89 +382,3 @@ def _moment(value: str | None) -> datetime | None:
         return None
     # stored in UTC: SQLite keeps no offset, so a local time would come back hours off
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-_COLUMNS = (
-    "uuid",
-    "form_id",
-    "form_version",
-    "site_id",
-    "collector_id",
-    "collected_at",
-    "received_at",
-    "answers",
-    "dropped",
-    "content_hash",
-    "review_state",
-)
-"""The columns of a row `_check` builds, in its order."""
-
-
-def _insert(db: DbSession, items: list[_Checked]) -> set[str]:
-    """Insert the rows whose UUID is new; the UUIDs actually inserted.
-
-    Multi-row ``INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING uuid``, given to the driver as it
-    is: the rows are built ready to store (the answers already encoded as JSON text), and
-    SQLAlchemy's processing of each row's parameters cost more than the database's own work.
-    Times go through the column type's own bind processor, so they are stored as SQLAlchemy
-    stores them.
-    """
-    if not items:
-        return set()
-    connection = db.connection()
-    dialect = connection.dialect
-    times = Submission.__table__.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
-    rows = [i.row for i in items]
-    if times is not None:
-        rows = [(*r[:5], times(r[5]), times(r[6]), *r[7:]) for r in rows]  # type: ignore[index]
-    created: set[str] = set()
-    for start in range(0, len(rows), CHUNK):
-        part = rows[start : start + CHUNK]
-        statement = _insert_sql(dialect.name, len(part))
-        created.update(connection.exec_driver_sql(statement, tuple(v for row in part for v in row)).scalars())
-    return created
-
-
-@functools.lru_cache(maxsize=32)
-def _insert_sql(dialect: str, count: int) -> str:
-    postgres = dialect == "postgresql"
-    mark = "%s" if postgres else "?"
-    row = ", ".join(f"{mark}::jsonb" if postgres and c in ("answers", "dropped") else mark for c in _COLUMNS)
-    values = ", ".join([f"({row})"] * count)
-    return (
-        f"INSERT INTO submissions ({', '.join(_COLUMNS)}) VALUES {values} "
-        "ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
-    )
-
-
-def _stored_hashes(db: DbSession, uuids: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for start in range(0, len(uuids), CHUNK):
-        part = uuids[start : start + CHUNK]
-        rows = db.execute(select(Submission.uuid, Submission.content_hash).where(Submission.uuid.in_(part)))
-        out.update((uuid, content_hash) for uuid, content_hash in rows)
-    return out
-
-
-def _keep_aside(db: DbSession, items: list[_Checked]) -> None:
-    """Store conflicting records for review; the same conflicting content twice is kept once."""
-    if not items:
-        return
-    dialect = db.get_bind().dialect.name
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Conflict.__table__)
-    statement = statement.on_conflict_do_nothing(index_elements=["uuid", "content_hash"])
-    rows = [{**dict(zip(_COLUMNS, i.row, strict=True)), "answers": i.answers} for i in items]  # type: ignore[arg-type]
-    db.execute(statement, [{k: row[k] for k in _CONFLICT_KEYS} for row in rows])
-
-
-_CONFLICT_KEYS = (
-    "uuid",
-    "form_id",
-    "form_version",
-    "collector_id",
-    "site_id",
-    "collected_at",
-    "received_at",
-    "answers",
-    "content_hash",
-)

@@ -11,6 +11,7 @@ from survey.web import (
     pages_coding,
     pages_collect,
     pages_design,
+    pages_plan,
     static,
 )
 
@@ -24,6 +25,7 @@ ROUTES = [
     *pages_collect.ROUTES,
     *pages_coding.ROUTES,
     *pages_design.ROUTES,
+    *pages_plan.ROUTES,
     *static.ROUTES,
     *openrosa.ROUTES,
 ]

@@ -138,3 +138,36 @@ def test_strata_with_numbers_give_the_stratified_taylor_se(tmp_path):
     assert median["ci_low"] < 49 < median["ci_high"]
     assert "Woodruff" in median["method"]
     assert report["meta"]["design"]["strata"] == "district"
+
+
+def test_html_is_one_self_contained_file_in_the_forms_language(tmp_path, capsys):
+    """--html writes a complete page with inline CSS and SVG charts and no script or outside file;
+    its words are Chinese for a Chinese form, with the form's labels."""
+    form, data = files(tmp_path)
+    out = tmp_path / "report.html"
+    assert main(["analyze", "--form", str(form), "--data", str(data), "--html", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!doctype html>")
+    assert '<html lang="zh-CN">' in text
+    assert "<style>" in text
+    assert "<svg" in text
+    assert "<script" not in text
+    assert "<link" not in text
+    assert "src=" not in text
+    assert "如何阅读本报告" in text  # the page's words in Chinese
+    assert "测试" in text  # the form's title
+    assert "written to" in capsys.readouterr().out
+
+
+def test_html_in_english_for_an_english_form(tmp_path):
+    """A form whose default language is English gets an English report, suppressed cells said so."""
+    form, data = files(tmp_path)
+    form.write_text(FORM.replace('title = {zh = "测试", en = "Test"}', 'title = {zh = "测试", en = "Test"}\ndefault_language = "en"'), encoding="utf-8")
+    rows = "\n".join(f"{'m' if i < 3 else 'f'},{20 + i},1,d0" for i in range(40))
+    data = write_csv(tmp_path, "sex,age,w,district\n" + rows + "\n", name="small.csv")
+    out = tmp_path / "report.html"
+    assert main(["analyze", "--form", str(form), "--data", str(data), "--html", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert '<html lang="en">' in text
+    assert "How to read this report" in text
+    assert "suppressed: too few respondents" in text  # 3 men of 40

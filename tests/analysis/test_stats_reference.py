@@ -167,3 +167,18 @@ def test_cronbach_alpha_two_items_by_hand() -> None:
     assert r.alpha == pytest.approx(0.75)
     assert (r.ci_low, r.ci_high) == pytest.approx((-2.859795595, 0.9838074327), abs=1e-8)
     assert r.item_rest == pytest.approx((0.6, 0.6))
+
+
+def test_chi_square_by_hand_equals_scipys_chi2_contingency():
+    """The report's chi-square (Yates' correction on 2×2 tables only) gives scipy's statistic and p."""
+    from scipy import stats as scipy_stats
+
+    rng = np.random.default_rng(11)
+    for shape in [(2, 2), (2, 3), (3, 4), (2, 2), (4, 2)]:
+        table = rng.integers(8, 60, shape)
+        ours = categorical(table)
+        chi2, p, dof, _ = scipy_stats.chi2_contingency(table, correction=True)
+        assert ours.test == "chi2"
+        assert ours.statistic == pytest.approx(chi2, rel=1e-12)
+        assert ours.p_value == pytest.approx(p, rel=1e-9)
+        assert ours.df == dof

@@ -95,6 +95,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/design/{form_id:str}/proposal"): DESIGNERS,
     ("GET", "/design/{form_id:str}/proposal.md"): DESIGNERS,
     ("GET", "/design/{form_id:str}/proposal.docx"): DESIGNERS,
+    # the planner's analysis pages
+    ("GET", "/plan"): READERS,
+    ("GET", "/plan/{form_id:str}"): READERS,
     ("GET", "/followup"): COLLECTORS,
     # the fieldwork client: its pages, and the static files and service worker it runs on
     ("GET", "/collect"): COLLECTORS,

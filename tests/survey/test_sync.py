@@ -402,3 +402,15 @@ def test_a_batch_is_checked_without_holding_the_write_lock(
     assert [s for _, s in statuses(sync(api, tokens["fieldworker"], batch))] == ["created", "created"]
     assert len(wrote) == 2
     assert count(app, Site) == 2
+
+
+def test_answers_that_are_not_an_object_make_only_their_record_invalid(
+    api: TestClient, tokens: dict[str, str], app: Any
+) -> None:
+    """In a batch otherwise well formed, answers that are not an object are that record's error."""
+    batch = [record(), {**record(), "answers": ["yes"]}, {**record(), "answers": None}, record()]
+    results = sync(api, tokens["fieldworker"], batch).json()["results"]
+    assert [r["status"] for r in results] == ["created", "invalid", "invalid", "created"]
+    assert [[e["path"] for e in r["errors"]] for r in results[1:3]] == [["answers"], ["answers"]]
+    assert results[1]["errors"][0]["message"] == "Expected `object`, got `array`"
+    assert count(app) == 2
