@@ -250,9 +250,13 @@ class _Run:
                 self.other(plan, None, other, scope, out)
             return
         fast_type, accepted = plan.fast or (None, None)
-        if type(value) is fast_type and (fast_type is not int or -HUGE < value < HUGE) and (
-            accepted is None
-            or (value in accepted if plan.kind == ANSWER else plain_choices(value, accepted, plan.top))
+        if (
+            type(value) is fast_type
+            and (fast_type is not int or -HUGE < value < HUGE)
+            and (
+                accepted is None
+                or (value in accepted if plan.kind == ANSWER else plain_choices(value, accepted, plan.top))
+            )
         ):
             xpath = value if fast_type is str else float(value) if fast_type is int else " ".join(value)
             scope.values[plan.name] = xpath

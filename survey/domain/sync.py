@@ -264,14 +264,7 @@ def _check(
 ) -> Result | _Checked:
     """Validate one record and build its row: an invalid Result when it is not even a record."""
     if isinstance(raw, _Sent):
-        try:
-            answers = _ANSWERS.decode(raw.answers)
-        except msgspec.ValidationError:  # not an object: as if the record had been sent alone
-            raw = {f: getattr(raw, f) for f in raw.__struct_fields__} | {
-                "answers": msgspec.json.decode(raw.answers)
-            }
-        else:
-            raw = Record(raw.uuid, raw.form_version, answers, raw.collected_at, raw.site)
+        raw = _opened(raw)
     if isinstance(raw, Record):
         record = raw
     else:
