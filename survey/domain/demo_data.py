@@ -66,11 +66,11 @@ RESPONSES: dict[str, int] = {
     "older_people": 560,
     "school_social_work": 560,
     "disability_carers": 240,
-    "migrants": 320,
+    "migrants": 480,
     "children_after_school": 260,
     "workforce_training": 90,
 }
-"""Questionnaire responses per form (2,510); the outlines' sessions are scripted in survey.domain.demo."""
+"""Questionnaire responses per form (2,670); the outlines' sessions are scripted in survey.domain.demo."""
 
 CONSENT_REFUSED = 0.02
 """Share of questionnaire respondents who decline at the consent question (the record ends there)."""

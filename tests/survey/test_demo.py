@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 import forms
-from survey.domain import accounts, demo, publishing
+from survey.domain import accounts, demo, design, publishing
 from survey.domain import demo_data as planted
 from survey.store import db as store
 from survey.store.models import Assignment, Base, FormVersion, Site, Submission, User
@@ -254,3 +254,28 @@ def test_recent_migrants_have_weaker_local_ties(db: Session) -> None:
     recent = share([a for a in rows if a["years_here"] < planted.RECENT_MIGRANT_YEARS], weak)
     settled = share([a for a in rows if a["years_here"] >= planted.RECENT_MIGRANT_YEARS], weak)
     assert recent - settled >= 0.25
+
+
+# --------------------------------------------------------------------------------------------
+# The planted needs, found by the app as the planner and the designer see them
+
+
+@pytest.mark.parametrize(
+    ("form_id", "rule_id", "segment"),
+    [
+        ("older_people", "ELD-LON-01", "living_arrangement"),
+        ("school_social_work", "YTH-STR-01", "school"),
+        ("disability_carers", "CAR-BUR-01", "wg_severe_n"),
+        ("migrants", "MIG-TIE-01", "years_band"),
+    ],
+)
+def test_the_app_ranks_each_planted_need_first_from_the_stored_demo(
+    db: Session, form_id: str, rule_id: str, segment: str
+) -> None:
+    """Through the workspace's own path — stored records, small cells suppressed, the demo's coded sessions."""
+    done = design.assess(db, form_id)
+    top = done.priorities.needs[0]
+    assert (top.rule.id, top.tier, top.rank) == (rule_id, "high", 1)
+    assert top.finding.group is not None
+    assert top.finding.group.var == segment
+    assert done.recommendations[0].reasons

@@ -3,9 +3,9 @@
 The demo's generator (survey.domain.demo_data) plants four patterns: loneliness among older people
 living alone in 南桂, study stress at the rural school, carer strain where the cared-for person has
 severe difficulty, and weak local ties among migrants here under two years. Each questionnaire's
-records go through the analysis (its results table, without small-cell suppression here: that is
-the results table's own business and tested there) and the seed rulebook. The same forms filled by
-the generator with no profile — every answer drawn independently, nothing planted — are the noise.
+records go through the analysis — its results table as the app publishes it, small cells suppressed —
+and the seed rulebook. The same forms filled by the generator with no profile — every answer drawn
+independently, nothing planted — are the noise.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from analysis.prioritise import Settings
 from analysis.proposal import Plan, build
 from analysis.proposal_render import to_markdown
 from analysis.recommend import recommend
-from analysis.report_guards import Guards
 from survey.domain import demo_data
 from survey.domain.design import analyse
 
@@ -42,7 +41,7 @@ def run(form_id: str, noise: bool) -> tuple[Priorities, object, object]:
     records = demo_data.records(compiled, profile, demo_data.RESPONSES[form_id])
     dataset = Dataset.from_records({compiled.form.version: compiled}, records, form_id)
     book = rulebook.seed()
-    found = analyse(dataset, SETTINGS, book, guards=Guards(min_cell=1))
+    found = analyse(dataset, SETTINGS, book)
     priorities = prioritise(found.report.results, found.compiled, book, SETTINGS, samples=found.samples)
     return priorities, found, book
 
