@@ -99,21 +99,43 @@ class Compiled:
         """The questions whose answers the logic of question ``name`` reads."""
         return self.slots[name].dependencies
 
-    def logic_json(self) -> dict[str, object]:
-        """The compiled logic as plain data for the browser: per question, each expression's AST."""
+    def logic_json(self, *, browser: bool = False) -> dict[str, object]:
+        """The compiled logic as plain data: per question, each expression's AST.
+
+        With ``browser``, what the browser's engine (survey/static/js/logic.js) does not read is
+        left out to keep the page small: each slot's ``conditions`` (it derives them from the paths)
+        and every node's source position ``pos``.
+        """
         return {
-            "slots": {
-                name: {
-                    "type": type(slot.question).__struct_config__.tag,
-                    "path": slot.path,
-                    "repeats": list(slot.repeats),
-                    "conditions": [to_builtins(c) for c in slot.conditions],
-                    "logic": {key: to_builtins(node) for key, node in slot.logic.items()},
-                }
-                for name, slot in self.slots.items()
-            },
+            "slots": {name: _slot_json(slot, browser) for name, slot in self.slots.items()},
             "scopes": {scope.repeat or "": list(scope.order) for scope in self.scopes.values()},
         }
+
+
+def _slot_json(slot: Slot, browser: bool) -> dict[str, object]:
+    plain = _without_positions if browser else to_builtins
+    data: dict[str, object] = {
+        "type": type(slot.question).__struct_config__.tag,
+        "path": slot.path,
+        "repeats": list(slot.repeats),
+    }
+    if not browser:
+        data["conditions"] = [plain(c) for c in slot.conditions]
+    data["logic"] = {key: plain(node) for key, node in slot.logic.items()}
+    return data
+
+
+def _without_positions(node: ex.Node) -> object:
+    """``node`` as plain data with no ``pos`` key at any depth."""
+    return _drop_pos(to_builtins(node))
+
+
+def _drop_pos(data: object) -> object:
+    if isinstance(data, dict):
+        return {key: _drop_pos(value) for key, value in data.items() if key != "pos"}
+    if isinstance(data, list | tuple):
+        return [_drop_pos(item) for item in data]
+    return data
 
 
 # --------------------------------------------------------------------------------------------

@@ -154,20 +154,9 @@ async def post_record(
 
 
 def logic_script(entry: collect.Entry) -> str:
-    """The compiled logic as JSON safe inside a ``<script type="application/json">`` element.
-
-    What the browser's engine does not read is left out to keep the page small: each slot's
-    ``conditions`` (logic.js derives them from the paths) and the source positions of the nodes.
-    """
-    logic = entry.compiled.logic_json()
-    slots = logic["slots"]
-    assert isinstance(slots, dict)
-    logic["slots"] = {name: {k: v for k, v in s.items() if k != "conditions"} for name, s in slots.items()}
-    raw = _WITHOUT_POSITIONS.sub("", msgspec.json.encode(logic).decode())
+    """The compiled logic for the browser as JSON safe inside a ``<script type="application/json">``."""
+    raw = msgspec.json.encode(entry.compiled.logic_json(browser=True)).decode()
     return raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-_WITHOUT_POSITIONS = re.compile(r',"pos":\d+')
 
 
 ROUTES = [home, records, service_worker, new_record, post_record]
