@@ -27,7 +27,6 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from litestar import Request, Response, Router, get, post
-from litestar.concurrency import sync_to_thread
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -37,11 +36,10 @@ from sqlalchemy.orm import Session as DbSession
 
 from survey.domain import admin
 from survey.domain.accounts import Principal
-from survey.web.deps import require
+from survey.web.deps import in_thread, require
 from survey.web.i18n import N_
 
 Req = Request[Any, Any, Any]
-Db = NamedDependency[DbSession]
 Who = NamedDependency[Principal | None]
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: larger numbers name nothing, and say so with 400
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
@@ -108,60 +106,102 @@ def _id(raw: Any) -> int | None:
     return int(text) if text.isdigit() and int(text) <= MAX_ID else 0
 
 
+async def _show(request: Req, page: Callable[..., Template], **context: Any) -> Template:
+    """``page(db, **context)`` on a read-only session in a worker thread."""
+    return await in_thread(request, _render, page, context)
+
+
+def _render(db: DbSession, page: Callable[..., Template], context: dict[str, Any]) -> Template:
+    return page(db, **context)
+
+
 async def _outcome(
-    issues: tuple[admin.Issue, ...],
+    request: Req,
+    change: Callable[..., tuple[admin.Issue, ...]],
+    args: tuple[Any, ...],
     path: str,
     done: str,
     page: Callable[..., Template],
-    db: DbSession,
     **kw: Any,
 ) -> Response[Any]:
-    """303 to ``path`` with the notice when nothing is wrong; else ``page`` again with the issues, 422."""
-    if not issues:
-        return Redirect(f"{path}?done={done}", status_code=303)
-    return await sync_to_thread(page, db, status=422, issues=issues, **kw)
+    """303 to ``path`` with the notice when ``change(db, *args)`` made the change; else ``page``, 422.
+
+    Both run in one worker thread on one write session (:func:`survey.web.deps.in_thread`): the page
+    shown with the issues is read on the session that refused the change.
+    """
+    refused = await in_thread(request, _apply, change, args, page, kw, write=True)
+    return Redirect(f"{path}?done={done}", status_code=303) if refused is None else refused
+
+
+def _apply(
+    db: DbSession,
+    change: Callable[..., tuple[admin.Issue, ...]],
+    args: tuple[Any, ...],
+    page: Callable[..., Template],
+    context: dict[str, Any],
+) -> Template | None:
+    """Make the change; None when it is made, else ``page`` with its issues, read on the same session."""
+    issues = change(db, *args)
+    return page(db, status=422, issues=issues, **context) if issues else None
 
 
 # --- overview and forms -------------------------------------------------------------------------
 
 
-@get("/", sync_to_thread=True)
-def overview(db: Db) -> Template:
-    """Forms with versions and submissions, open conflicts, users and recent audit entries."""
+def _overview(db: DbSession) -> Template:
     return _page("overview", data=admin.overview(db))
+
+
+@get("/")
+async def overview(request: Req) -> Template:
+    """Forms with versions and submissions, open conflicts, users and recent audit entries."""
+    return await _show(request, _overview)
 
 
 def _forms(db: DbSession, status: int = 200, upload: admin.Upload | None = None) -> Template:
     return _page("forms", status, forms=admin.form_list(db), upload=upload)
 
 
-@get("/forms", sync_to_thread=True)
-def forms_page(db: Db) -> Template:
+@get("/forms")
+async def forms_page(request: Req) -> Template:
     """The published forms and the upload form."""
-    return _forms(db)
+    return await _show(request, _forms)
+
+
+def _publish(db: DbSession, name: str, data: bytes, by: int | None) -> admin.Upload | Template:
+    """The published upload, or the forms page with every problem in place."""
+    result = admin.publish_upload(db, name, data, by)
+    return result if result.ok else _forms(db, result.status, upload=result)
 
 
 @post("/forms", status_code=303)
-async def publish(request: Req, db: Db, principal: Who) -> Response[Any]:
+async def publish(request: Req, principal: Who) -> Response[Any]:
     """Publish the uploaded file; on to the form's page, or every problem in place."""
     upload = (await request.form()).get("file")
     name, data = (upload.filename, await upload.read()) if isinstance(upload, UploadFile) else ("", b"")
-    result = await sync_to_thread(admin.publish_upload, db, name, data, _by(principal))
-    if not result.ok:
-        return await sync_to_thread(_forms, db, result.status, upload=result)
+    result = await in_thread(request, _publish, name, data, _by(principal), write=True)
+    if isinstance(result, Template):
+        return result
     query = urlencode({"published": result.version, "new": int(result.created)})
     return Redirect(f"/admin/forms/{quote(result.form_id)}?{query}", status_code=303)
 
 
-@get("/forms/{form_id:str}", sync_to_thread=True)
-def form_page(
-    db: Db, form_id: FromPath[str], published: FromQuery[str | None] = None, new: FromQuery[str | None] = None
-) -> Template:
-    """One form's versions, with the notice of a version just published."""
+def _form(db: DbSession, form_id: str, published: str, new: bool) -> Template:
     row = admin.form_versions(db, form_id)
     if row is None:
         raise NotFoundException(f"no form named {form_id!r}")
-    return _page("form", form=row, published=published or "", new=new == "1")
+    return _page("form", form=row, published=published, new=new)
+
+
+@get("/forms/{form_id:str}")
+async def form_page(
+    request: Req,
+    form_id: FromPath[str],
+    published: FromQuery[str | None] = None,
+    new: FromQuery[str | None] = None,
+) -> Template:
+    """One form's versions, with the notice of a version just published."""
+    return await in_thread(request, _form, form_id, published or "", new == "1")
 
 
 # --- users and roles ----------------------------------------------------------------------------
@@ -174,47 +214,46 @@ def _users(
     return _page("users", status, users=admin.users(db), roles=admin.ROLE_OPTIONS, values=values, **context)
 
 
-@get("/users", sync_to_thread=True)
-def users_page(db: Db, done: Done = None) -> Template:
+@get("/users")
+async def users_page(request: Req, done: Done = None) -> Template:
     """Users with their roles, and the form to create one."""
-    return _users(db, done=_done(done))
+    return await _show(request, _users, done=_done(done))
 
 
 @post("/users", status_code=303)
-async def create_user(request: Req, db: Db, principal: Who) -> Response[Any]:
+async def create_user(request: Req, principal: Who) -> Response[Any]:
     """Create a user with a role; the form again with its problems when refused."""
     form = await request.form()
     values = {key: str(form.get(key, "")) for key in ("username", "role")}
-    password = str(form.get("password", ""))
-    issues = await sync_to_thread(
-        admin.create_user, db, values["username"], password, values["role"], _by(principal)
+    args = (values["username"], str(form.get("password", "")), values["role"], _by(principal))
+    return await _outcome(
+        request, admin.create_user, args, "/admin/users", "user_created", _users, values=values
     )
-    return await _outcome(issues, "/admin/users", "user_created", _users, db, values=values)
 
 
 @post("/users/{user_id:int}/grant", status_code=303)
-async def grant(request: Req, db: Db, principal: Who, user_id: Id) -> Response[Any]:
+async def grant(request: Req, principal: Who, user_id: Id) -> Response[Any]:
     """Give the user the posted role."""
     role = str((await request.form()).get("role", ""))
-    issues = await sync_to_thread(admin.grant_role, db, user_id, role, _by(principal))
-    return await _outcome(issues, "/admin/users", "role_granted", _users, db)
+    args = (user_id, role, _by(principal))
+    return await _outcome(request, admin.grant_role, args, "/admin/users", "role_granted", _users)
 
 
 @post("/users/{user_id:int}/revoke", status_code=303)
-async def revoke(request: Req, db: Db, principal: Who, user_id: Id) -> Response[Any]:
+async def revoke(request: Req, principal: Who, user_id: Id) -> Response[Any]:
     """Take the posted role away from the user."""
     role = str((await request.form()).get("role", ""))
-    issues = await sync_to_thread(admin.revoke_role, db, user_id, role, _by(principal))
-    return await _outcome(issues, "/admin/users", "role_revoked", _users, db)
+    args = (user_id, role, _by(principal))
+    return await _outcome(request, admin.revoke_role, args, "/admin/users", "role_revoked", _users)
 
 
 @post("/users/{user_id:int}/active", status_code=303)
-async def set_active(request: Req, db: Db, principal: Who, user_id: Id) -> Response[Any]:
+async def set_active(request: Req, principal: Who, user_id: Id) -> Response[Any]:
     """Deactivate the user (``active=0``) or let them back in (``active=1``)."""
     active = (await request.form()).get("active") == "1"
-    issues = await sync_to_thread(admin.set_active, db, user_id, active, _by(principal))
     done = "user_activated" if active else "user_deactivated"
-    return await _outcome(issues, "/admin/users", done, _users, db)
+    args = (user_id, active, _by(principal))
+    return await _outcome(request, admin.set_active, args, "/admin/users", done, _users)
 
 
 # --- assignments --------------------------------------------------------------------------------
@@ -227,14 +266,14 @@ def _assignments(
     return _page("assignments", status, view=admin.assignment_page(db), values=values, **context)
 
 
-@get("/assignments", sync_to_thread=True)
-def assignments_page(db: Db, done: Done = None) -> Template:
+@get("/assignments")
+async def assignments_page(request: Req, done: Done = None) -> Template:
     """Who fills which form where, and the form to add assignments."""
-    return _assignments(db, done=_done(done))
+    return await _show(request, _assignments, done=_done(done))
 
 
 @post("/assignments", status_code=303)
-async def assign(request: Req, db: Db, principal: Who) -> Response[Any]:
+async def assign(request: Req, principal: Who) -> Response[Any]:
     """Assign the ticked forms (at the chosen site, or any) to the chosen fieldworker."""
     form = await request.form()
     values = {
@@ -242,16 +281,17 @@ async def assign(request: Req, db: Db, principal: Who) -> Response[Any]:
         "form_ids": [str(f) for f in form.getall("form_id", [])],
         "site_id": str(form.get("site_id", "")),
     }
-    user_id, site_id = _id(values["user_id"]), _id(values["site_id"])
-    issues = await sync_to_thread(admin.assign, db, user_id, values["form_ids"], site_id, _by(principal))
-    return await _outcome(issues, "/admin/assignments", "assigned", _assignments, db, values=values)
+    args = (_id(values["user_id"]), values["form_ids"], _id(values["site_id"]), _by(principal))
+    return await _outcome(
+        request, admin.assign, args, "/admin/assignments", "assigned", _assignments, values=values
+    )
 
 
 @post("/assignments/{assignment_id:int}/remove", status_code=303)
-async def unassign(db: Db, principal: Who, assignment_id: Id) -> Response[Any]:
+async def unassign(request: Req, principal: Who, assignment_id: Id) -> Response[Any]:
     """Remove an assignment."""
-    issues = await sync_to_thread(admin.unassign, db, assignment_id, _by(principal))
-    return await _outcome(issues, "/admin/assignments", "unassigned", _assignments, db)
+    args = (assignment_id, _by(principal))
+    return await _outcome(request, admin.unassign, args, "/admin/assignments", "unassigned", _assignments)
 
 
 # --- conflicts ----------------------------------------------------------------------------------
@@ -261,19 +301,19 @@ def _conflicts(db: DbSession, status: int = 200, **context: Any) -> Template:
     return _page("conflicts", status, conflicts=admin.open_conflicts(db), **context)
 
 
-@get("/conflicts", sync_to_thread=True)
-def conflicts_page(db: Db, done: Done = None) -> Template:
+@get("/conflicts")
+async def conflicts_page(request: Req, done: Done = None) -> Template:
     """Open conflicts beside the stored records, with the answers that differ."""
-    return _conflicts(db, done=_done(done))
+    return await _show(request, _conflicts, done=_done(done))
 
 
 @post("/conflicts/{conflict_id:int}/resolve", status_code=303)
-async def resolve(request: Req, db: Db, principal: Who, conflict_id: Id) -> Response[Any]:
+async def resolve(request: Req, principal: Who, conflict_id: Id) -> Response[Any]:
     """Keep the stored record or use the new one."""
     choice = str((await request.form()).get("choice", ""))
-    issues = await sync_to_thread(admin.resolve_conflict, db, conflict_id, choice, _by(principal))
     done = "kept_stored" if choice == "keep_stored" else "used_new"
-    return await _outcome(issues, "/admin/conflicts", done, _conflicts, db)
+    args = (conflict_id, choice, _by(principal))
+    return await _outcome(request, admin.resolve_conflict, args, "/admin/conflicts", done, _conflicts)
 
 
 ROUTES = [
