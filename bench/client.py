@@ -2,13 +2,14 @@
 
     python bench/client.py [--repeat 5]
 
-Prints, for the household form: the bytes of its HTML, CSS and JS as the browser receives them
-(uncompressed; the page's own inline JSON and style count as HTML), the time to interactive with
-the CPU throttled 4× (Emulation.setCPUThrottlingRate), and, for a generated 300-question form, the
-time from one input to the logic re-evaluated and the page updated (relevance, constraints,
-calculations, filters), unthrottled and throttled. "Interactive" is the moment form.js has
-evaluated the logic and shown the first screen (it stamps ``<html data-ready>`` with
-``performance.now()``), on a warm HTTP cache, as a fieldworker reopening the form meets it.
+The server runs on the demo database (survey/domain/demo.py: the form library, its sites, users
+and records) with a generated 300-question form added. Prints, for the household form: the bytes
+of its HTML, CSS and JS as the browser receives them (uncompressed; the page's own inline JSON and
+style count as HTML), the time to interactive with the CPU throttled 4× (Emulation.setCPUThrottlingRate),
+and, for the 300-question form, the time from one input to the logic re-evaluated and the page
+updated (relevance, constraints, calculations, filters), unthrottled and throttled. "Interactive" is
+the moment form.js has evaluated the logic and shown the first screen (it stamps ``<html data-ready>``
+with ``performance.now()``), on a warm HTTP cache, as a fieldworker reopening the form meets it.
 
 Targets: JS + CSS ≤ 40 KB, the whole page ≤ 120 KB, interactive ≤ 1.0 s, re-evaluation ≤ 50 ms.
 """
@@ -16,6 +17,7 @@ Targets: JS + CSS ≤ 40 KB, the whole page ≤ 120 KB, interactive ≤ 1.0 s, r
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -27,10 +29,17 @@ if sys.path[0] != str(ROOT):
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from survey.domain import accounts, admin, publishing  # noqa: E402
+from bench.ingest import server  # noqa: E402
+from survey.domain import accounts, admin, demo, publishing  # noqa: E402
 from survey.store import db as store  # noqa: E402
-from tests.browser.conftest import CHROMIUM, FLAGS, PASSWORD, TABLET, seed  # noqa: E402
-from tests.survey.serverproc import ServerProcess  # noqa: E402
+
+CHROMIUM = os.environ.get("TANFANG_CHROMIUM", "/usr/bin/chromium")  # as the browser tests launch it
+FLAGS = [  # headless Chromium on this machine: no sandbox as root, and no calls home
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+TABLET = {"width": 800, "height": 1280}
+FIELDWORKER = "fieldworker"  # the demo's fieldworker, assigned the household form
 
 
 def big_form(sections: int = 30, per: int = 10) -> bytes:
@@ -60,20 +69,20 @@ def big_form(sections: int = 30, per: int = 10) -> bytes:
 
 
 def prepare(database_url: str) -> None:
-    """The browser tests' seed, plus the 300-question form assigned to the fieldworker."""
-    seed(database_url)
+    """The demo database, plus the 300-question form assigned to its fieldworker."""
+    demo.build(database_url)
     factory = store.session_factory(store.make_engine(database_url))
     with factory() as db, db.begin():
         publishing.publish(db, big_form(), "toml", "big.toml")
-        worker = accounts.authenticate(db, "fieldworker", PASSWORD)
+        worker = accounts.authenticate(db, FIELDWORKER, demo.PASSWORD)
         assert worker is not None
         assert admin.assign(db, worker.id, ["big"], None, None) == ()
 
 
 def sign_in(page: Page, url: str) -> None:
     page.goto(f"{url}/login?next=/collect")
-    page.fill("#f-username", "fieldworker")
-    page.fill("#f-password", PASSWORD)
+    page.fill("#f-username", FIELDWORKER)
+    page.fill("#f-password", demo.PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/collect")
 
@@ -121,18 +130,18 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="tanfang-bench-client-"))
     url = f"sqlite:///{folder / 'bench.sqlite3'}"
     prepare(url)
-    with ServerProcess(url) as server, sync_playwright() as playwright:
+    with server(url) as (base, _pid), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         context = browser.new_context(viewport=TABLET, locale="zh-CN")
         page = context.new_page()
-        sign_in(page, server.url)
-        household = f"{server.url}/collect/household_visit"
+        sign_in(page, base)
+        household = f"{base}/collect/household_visit"
         sizes = page_bytes(page, household)
         cdp = context.new_cdp_session(page)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
         tti = statistics.median(interactive_ms(page, household) for _ in range(args.repeat))
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
-        big = f"{server.url}/collect/big"
+        big = f"{base}/collect/big"
         page.goto(big)
         page.wait_for_function("document.documentElement.dataset.ready !== undefined")
         questions = page.evaluate("document.querySelectorAll('#entry .q[data-path]').length")
