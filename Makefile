@@ -18,13 +18,14 @@ lint: install
 	$(BIN)/ruff check .
 
 # The whole suite on SQLite; then, when SURVEY_TEST_POSTGRES_URL names a PostgreSQL database (CI
-# starts one with .ci/postgres.sh), tests/survey again on it. Only tests/survey touches a database
-# (the forms and analysis tests never do), so this runs every test that has a database on both.
+# starts one with .ci/postgres.sh), tests/survey and tests/browser again on it. Only those two touch
+# a database (the forms, analysis and client-parity tests never do), so this runs every test that
+# has a database on both.
 test: lint
 	env -u SURVEY_TEST_DATABASE_URL $(BIN)/python -m pytest
 	@if [ -n "$$SURVEY_TEST_POSTGRES_URL" ]; then \
-		echo "== tests/survey on PostgreSQL"; \
-		SURVEY_TEST_DATABASE_URL="$$SURVEY_TEST_POSTGRES_URL" $(BIN)/python -m pytest tests/survey; \
+		echo "== tests/survey and tests/browser on PostgreSQL"; \
+		SURVEY_TEST_DATABASE_URL="$$SURVEY_TEST_POSTGRES_URL" $(BIN)/python -m pytest tests/survey tests/browser; \
 	fi
 
 .PHONY: demo

@@ -1,7 +1,8 @@
 """Browser tests: Debian's Chromium driven by Playwright against a real server process.
 
-The server is ``survey serve`` on a SQLite file seeded here (users, the library's household form, a
-small visit form, assignments); the browser is ``/usr/bin/chromium`` (``.ci/run`` installs the
+The server is ``survey serve`` on a database seeded here (users, the library's household form, a
+small visit form, assignments) — a SQLite file, or the PostgreSQL database named by
+``SURVEY_TEST_DATABASE_URL``, emptied first; the browser is ``/usr/bin/chromium`` (``.ci/run`` installs the
 Debian package; Playwright never downloads a browser). Screenshots go to ``tests/browser/screenshots/``
 (or ``$TANFANG_SCREENSHOTS``; not committed), where people look at them.
 """
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from survey.domain import accounts, admin, publishing
 from survey.store import db as store
 from survey.store.models import Site, User
-from tests.survey.serverproc import ROOT, ServerProcess
+from tests.survey.serverproc import ROOT, ServerProcess, fresh_database
 
 CHROMIUM = os.environ.get("TANFANG_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "correct horse battery"
@@ -120,7 +121,7 @@ def seed(database_url: str) -> None:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """A fresh seeded database and a real server on it."""
-    url = f"sqlite:///{tmp_path / 'tanfang.sqlite3'}"
+    url = fresh_database(tmp_path / "tanfang.sqlite3")
     seed(url)
     with ServerProcess(url) as running:
         yield running

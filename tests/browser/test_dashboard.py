@@ -18,7 +18,7 @@ from survey.domain import accounts, demo_data, publishing, sync
 from survey.store import db as store
 from survey.store.models import User
 from tests.browser.conftest import PASSWORD, TABLET, console_errors, shot, sign_in
-from tests.survey.serverproc import ROOT, ServerProcess
+from tests.survey.serverproc import ROOT, ServerProcess, fresh_database
 
 FORM = "school_social_work"
 
@@ -26,8 +26,7 @@ FORM = "school_social_work"
 @pytest.fixture
 def needs_server(tmp_path: Path) -> Iterator[ServerProcess]:
     """A server on a database with a designer and the school questionnaire's demo records."""
-    url = f"sqlite:///{tmp_path / 'needs.sqlite3'}"
-    store.upgrade(url)
+    url = fresh_database(tmp_path / "needs.sqlite3")
     engine = store.make_engine(url)
     with store.transaction(store.session_factory(engine)) as db:
         accounts.add_user(db, "designer", PASSWORD, "designer")

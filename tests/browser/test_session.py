@@ -20,7 +20,7 @@ from survey.store import db as store
 from survey.store.models import Site, User
 from tests.browser.conftest import ROOT, console_errors, seed, shot, sign_in, stored
 from tests.browser.fieldwork import ready_offline, unsent, wait_controlled, wait_for
-from tests.survey.serverproc import ServerProcess
+from tests.survey.serverproc import ServerProcess, fresh_database
 
 OUTLINE = ROOT / "forms" / "library" / "residents_focus_group.toml"
 FORM = "residents_focus_group"
@@ -44,7 +44,7 @@ QUOTES = [  # (topic, participant, words)
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     """The browser tests' seeded database, plus the focus-group outline assigned to the fieldworker."""
-    url = f"sqlite:///{tmp_path / 'tanfang.sqlite3'}"
+    url = fresh_database(tmp_path / "tanfang.sqlite3")
     seed(url)
     factory = store.session_factory(store.make_engine(url))
     with factory() as db, db.begin():

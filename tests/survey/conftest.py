@@ -7,7 +7,6 @@ before each test.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +14,13 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from litestar.testing import TestClient
-from sqlalchemy import text
 
 from survey.app import create_app
 from survey.domain import accounts
 from survey.settings import Settings
 from survey.store import db as store
-from survey.store.models import Base
+from tests.survey.serverproc import POSTGRES, empty
 
-POSTGRES = os.environ.get("SURVEY_TEST_DATABASE_URL", "")
 PASSWORD = "correct horse battery"
 
 
@@ -52,11 +49,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, migrated database for this test."""
     if POSTGRES:
         url = request.getfixturevalue("_postgres_ready")
-        engine = store.make_engine(url)
-        with engine.begin() as connection:
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        empty(url)
         return url
     path = tmp_path / "tanfang.sqlite3"
     shutil.copy(request.getfixturevalue("_sqlite_template"), path)

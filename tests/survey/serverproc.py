@@ -5,7 +5,8 @@
         server.kill()      # SIGKILL, the whole process group (uvicorn's workers too)
         server.start()     # again, on the same database and port
 
-The server runs in its own session (process group), so :meth:`kill` and :meth:`stop` reach every
+:func:`fresh_database` gives it a database: a new SQLite file, or the PostgreSQL database named by
+``SURVEY_TEST_DATABASE_URL``, emptied. The server runs in its own session (process group), so :meth:`kill` and :meth:`stop` reach every
 worker uvicorn spawned. What it prints goes to a log file, shown when it fails to start.
 """
 
@@ -23,8 +24,34 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
+from sqlalchemy import text
+
+from survey.store import db as store
+from survey.store.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
+POSTGRES = os.environ.get("SURVEY_TEST_DATABASE_URL", "")
+"""A PostgreSQL URL to run every test that has a database against (CI sets it); else SQLite files."""
+
+
+def empty(url: str) -> None:
+    """Every table of a migrated PostgreSQL database emptied, its identities restarted."""
+    engine = store.make_engine(url)
+    with engine.begin() as connection:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def fresh_database(path: Path) -> str:
+    """A migrated, empty database for a server: ``SURVEY_TEST_DATABASE_URL``'s, else a SQLite file at ``path``."""
+    if not POSTGRES:
+        url = f"sqlite:///{path}"
+        store.upgrade(url)
+        return url
+    store.upgrade(POSTGRES)
+    empty(POSTGRES)
+    return POSTGRES
 
 
 def free_port() -> int:

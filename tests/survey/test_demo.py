@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import subprocess
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import forms
@@ -21,8 +20,8 @@ from survey.domain import accounts, demo, design, publishing
 from survey.domain import demo_data as planted
 from survey.store import db as store
 from survey.store.models import Assignment, Base, FormVersion, Site, Submission, User
+from tests.survey.serverproc import POSTGRES, empty
 
-POSTGRES = os.environ.get("SURVEY_TEST_DATABASE_URL", "")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -31,11 +30,7 @@ def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """One demo database for the module, prepared as ``database_url`` prepares one (building is the slow part)."""
     if POSTGRES:
         url = request.getfixturevalue("_postgres_ready")
-        engine = store.make_engine(url)
-        with engine.begin() as connection:
-            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        empty(url)
     else:
         path = tmp_path_factory.mktemp("demo") / "tanfang.sqlite3"
         shutil.copy(request.getfixturevalue("_sqlite_template"), path)
