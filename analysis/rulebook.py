@@ -14,9 +14,12 @@ in a proposal (:mod:`analysis.recommend_safety`).
 Errors::
 
     RulebookError        a rulebook that cannot be used; ``problems`` lists every problem found,
-                         each as ``SOURCE: rule ID (rules[i]), FIELD: PROBLEM``
+                         each as ``SOURCE: rule ID (rules[i]), FIELD: PROBLEM`` (a TOML syntax
+                         error as ``SOURCE: line L, column C: PROBLEM``)
 
-The seed rulebook ships as package data (``analysis/rules/seed.toml``): :func:`seed`.
+:func:`check` lists every problem of a file (and, given forms, how it fits them), as
+``survey rules check`` prints them. The seed rulebook ships as package data
+(``analysis/rules/seed.toml``): :func:`seed` reads it, :func:`seed_text` is its text.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import string
 import tomllib
 from collections.abc import Iterable
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
@@ -44,10 +48,12 @@ __all__ = [
     "Rule",
     "Rulebook",
     "RulebookError",
+    "check",
     "check_forms",
     "load",
     "loads",
     "seed",
+    "seed_text",
 ]
 
 Bradshaw = Literal["normative", "felt", "expressed", "comparative"]
@@ -194,6 +200,17 @@ class Rulebook(Base):
     title: Localized
     rules: tuple[Rule, ...]
 
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.id) or len(self.id) > 200:
+            raise ValueError(f"id {self.id!r}: letters, digits, '_', '.' and '-', at most 200")
+        if not self.version.strip() or len(self.version) > 100:
+            raise ValueError("version: 1 to 100 characters, e.g. \"2027.1\"")
+
+    @property
+    def label(self) -> str:
+        """``ID@VERSION``: how proposals and pages name the rulebook."""
+        return f"{self.id}@{self.version}"
+
     def rule(self, rule_id: str) -> Rule:
         """The rule with ``rule_id`` (KeyError when there is none)."""
         for r in self.rules:
@@ -213,15 +230,18 @@ class RulebookError(ValueError):
 # -------------------------------------------------------------------------------------------- reading
 
 _AT = re.compile(r"^(?P<msg>.*?) - at `\$(?P<path>[^`]*)`$", re.S)
+_TOML_AT = re.compile(
+    r"^(?P<msg>.*) \(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$", re.S
+)
 
 
 def loads(data: bytes | str, source: str = "<rulebook>") -> Rulebook:
     """Read a rulebook from TOML text; RulebookError lists every problem, rule by rule."""
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    text = _text(data, source)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise RulebookError([Problem("document", str(err), source)]) from None
+        raise RulebookError([_syntax(err, text, source)]) from None
     rules = raw.get("rules")
     if not isinstance(rules, list) or not rules:
         raise RulebookError([Problem("rules", "a rulebook needs a [[rules]] list", source)])
@@ -250,10 +270,50 @@ def load(path: str | Any) -> Rulebook:
         return loads(handle.read(), str(path))
 
 
+def check(path: str | Any, forms: Iterable[Form] = ()) -> list[Problem]:
+    """Every problem with the rulebook file at ``path``, and how it fits ``forms`` when given."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        return [Problem("file", err.strerror or str(err), str(path))]
+    try:
+        book = loads(data, str(path))
+    except RulebookError as err:
+        return list(err.problems)
+    forms = list(forms)
+    return check_forms(book, forms, str(path)) if forms else []
+
+
+def seed_text() -> str:
+    """The seed rulebook's TOML, comments and all: where a centre starts its own."""
+    return (resources.files("analysis") / "rules" / "seed.toml").read_text("utf-8")
+
+
 def seed() -> Rulebook:
     """The seed rulebook shipped with Tanfang (中文 and English)."""
-    data = (resources.files("analysis") / "rules" / "seed.toml").read_bytes()
-    return loads(data, "analysis/rules/seed.toml")
+    return loads(seed_text(), "analysis/rules/seed.toml")
+
+
+def _text(data: bytes | str, source: str) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        problem = Problem(f"line {line}, byte {err.start}", "the file is not UTF-8 text", source)
+        raise RulebookError([problem]) from None
+
+
+def _syntax(err: tomllib.TOMLDecodeError, text: str, source: str) -> Problem:
+    """A TOML syntax error at its line and column (the last one for "end of document")."""
+    m = _TOML_AT.match(str(err))
+    if m is None:
+        return Problem("document", str(err), source)
+    if m["line"]:
+        return Problem(f"line {m['line']}, column {m['col']}", m["msg"], source)
+    lines = text.split("\n")
+    return Problem(f"line {len(lines)}, column {len(lines[-1]) + 1}", m["msg"], source)
 
 
 def _rule_place(item: Any, i: int) -> str:

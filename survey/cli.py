@@ -3,6 +3,7 @@
     survey forms check PATH...                       exit 0 when every file is valid, else 1
     survey forms import-xlsform IN.xlsx -o OUT.toml  XLSForm → TOML (warnings on stderr)
     survey forms export-xlsform IN.toml -o OUT.xlsx  TOML or JSON → XLSForm
+    survey rules check / publish / export-seed       rulebooks (survey/cli_rules.py)
     survey serve / db upgrade / demo                 the server (survey/cli_server.py)
     survey users add / tokens create                 accounts (survey/cli_accounts.py)
     survey analyze --form FORM --data DATA ...       the results table (survey/cli_analyze.py)
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import forms
 from forms.errors import DefinitionError, Problem
-from survey import cli_accounts, cli_analyze, cli_demo, cli_server
+from survey import cli_accounts, cli_analyze, cli_demo, cli_rules, cli_server
 from survey.settings import Settings
 
 
@@ -82,7 +83,7 @@ def parser() -> argparse.ArgumentParser:
     exp.add_argument("input", metavar="IN.toml")
     exp.add_argument("-o", "--output", required=True, metavar="OUT.xlsx")
     exp.set_defaults(run=forms_export_xlsform)
-    for module in (cli_server, cli_demo, cli_accounts, cli_analyze):
+    for module in (cli_rules, cli_server, cli_demo, cli_accounts, cli_analyze):
         module.register(commands)
     return top
 

@@ -3,12 +3,16 @@
 :func:`analysis_of` builds the form's dataset from its stored records (every version, merged) and
 its results table — by the form's segments, the segments the matching rules name and those the
 settings add — once per state of the data: the result is kept in memory, keyed by the form's
-versions, its records (count and last id) and the settings, so the dashboard, the workspace and
-the three proposal files read the same table. :func:`assess` adds the qualitative corroboration of
-the coded interviews and focus groups and the designer's choices (:class:`Choices`, one JSON
-document per form in ``design_plans``), and returns the priorities and recommendations.
+versions, its records (count and last id), the rulebook's content and the settings, so the
+dashboard, the workspace and the three proposal files read the same table. :func:`assess` adds the
+qualitative corroboration of the coded interviews and focus groups and the designer's choices
+(:class:`Choices`, one JSON document per form in ``design_plans``), and returns the priorities and
+recommendations.
 
-The rulebook is the seed rulebook shipped with Tanfang (``analysis/rules/seed.toml``).
+The rulebook is the one the form's assessment uses (survey.domain.rules: its latest published
+version, else the one published for every assessment, else the seed shipped with Tanfang); the
+priorities and the proposal name it (``ID@VERSION``) and :attr:`Assessed.rulebook` says where it
+is from.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from analysis.report_guards import Guards
 from analysis.report_variables import segment
 from analysis.results import Report
 from forms.compiler import Compiled
-from survey.domain import coding, publishing, sessions
+from survey.domain import coding, publishing, rules, sessions
 from survey.domain.accounts import Principal
 from survey.store.models import AuditLog, DesignPlan, FormRecord, Submission
 
@@ -79,6 +83,7 @@ class Assessed(Struct, frozen=True, kw_only=True):
     choices: Choices
     priorities: Priorities
     recommendations: tuple[Recommendation, ...]
+    rulebook: rules.Origin
 
 
 # ----------------------------------------------------------------------------------------- choices
@@ -134,8 +139,9 @@ _LOCK = threading.Lock()
 CACHE_SIZE = 12
 
 
-def analysis_of(db: DbSession, form_id: str, settings: Settings, book: rulebook.Rulebook) -> Analysis:
-    """The dataset and results table of ``form_id``'s stored records (kept while the data stay the same)."""
+def analysis_of(db: DbSession, form_id: str, settings: Settings, used: rules.InUse) -> Analysis:
+    """The dataset and results table of ``form_id``'s stored records under rulebook ``used`` (kept
+    while the data, the rulebook and the settings stay the same)."""
     versions = questionnaire(db, form_id)
     count, last = db.execute(
         select(func.count(Submission.id), func.max(Submission.id)).where(Submission.form_id == form_id)
@@ -149,13 +155,14 @@ def analysis_of(db: DbSession, form_id: str, settings: Settings, book: rulebook.
         tuple(c.form.version for c in versions),
         count,
         last,
+        used.origin.hash,
         msgspec.json.encode(settings),
     )
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    found = _analyse(db, form_id, versions, settings, book)
+    found = _analyse(db, form_id, versions, settings, used.book)
     with _LOCK:
         _CACHE[key] = found
         while len(_CACHE) > CACHE_SIZE:
@@ -237,8 +244,9 @@ def qualitative(db: DbSession, book: rulebook.Rulebook) -> dict[str, Corroborati
 def assess(db: DbSession, form_id: str, choices: Choices | None = None) -> Assessed:
     """The form's priorities and recommendations under the stored (or given) choices."""
     choices = choices or load_choices(db, form_id)
-    book = rulebook.seed()
-    found = analysis_of(db, form_id, choices.settings, book)
+    used = rules.for_form(db, form_id)
+    book = used.book
+    found = analysis_of(db, form_id, choices.settings, used)
     priorities = prioritise(
         found.report.results,
         found.compiled,
@@ -252,7 +260,9 @@ def assess(db: DbSession, form_id: str, choices: Choices | None = None) -> Asses
     for need in priorities.needs:
         targets.setdefault(need.rule.id, _with_end(Target(), choices.plan))
     recs = recommend(priorities, found.compiled, targets)
-    return Assessed(analysis=found, choices=choices, priorities=priorities, recommendations=recs)
+    return Assessed(
+        analysis=found, choices=choices, priorities=priorities, recommendations=recs, rulebook=used.origin
+    )
 
 
 def _with_end(target: Target, plan: Plan) -> Target:

@@ -1,6 +1,7 @@
 """The individual follow-up list: respondents who raised a safety indicator (self-harm, violence,
 child protection). Admins see every one; a fieldworker sees those from the visits they made.
 Never ranked and never in a proposal: the list is built from the records, not the results table.
+The actions are the safety rules' of the rulebook each form's assessment uses (survey.domain.rules).
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from msgspec import Struct
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from analysis import rulebook
 from analysis.dataset import Dataset
 from analysis.recommend_safety import follow_ups as raised
 from forms.model import Localized
-from survey.domain import publishing
+from survey.domain import publishing, rules
 from survey.domain.accounts import Principal
 from survey.store.models import FormRecord, Site, Submission, User
 
@@ -38,7 +38,6 @@ def follow_ups(db: DbSession, principal: Principal) -> list[FollowUpRow]:
     """The follow-ups ``principal`` may see: all for an admin, their own visits for a fieldworker."""
     if not principal.has("fieldworker"):
         return []
-    book = rulebook.seed()
     out: list[FollowUpRow] = []
     for form_id, versions in publishing.versions(db).items():
         compiled = [publishing.compiled(v) for v in reversed(versions)]
@@ -51,6 +50,7 @@ def follow_ups(db: DbSession, principal: Principal) -> list[FollowUpRow]:
             continue
         dataset = Dataset.from_records({c.form.version: c for c in compiled}, records, form_id)
         title = db.scalar(select(FormRecord.title).where(FormRecord.id == form_id)) or {}
+        book = rules.for_form(db, form_id).book
         out += [
             FollowUpRow(
                 form_id=form_id,

@@ -7,7 +7,8 @@
 * the triangulation table — per need domain, the survey's estimates beside the interviews and focus
   groups that raise it (coded by a person) and their quotes (survey.domain.coding_summary);
 * a drill-down per ranked need: the indicator's rows in every group, with their flags and keys;
-* the importance–performance quadrants when the form pairs the two.
+* the importance–performance quadrants when the form pairs the two;
+* which rulebook the needs come from (``rulebook_from``: the assessment's, every assessment's or the seed).
 
 Texts come in the request's language; page words are the template's (gettext).
 """
@@ -27,7 +28,7 @@ from analysis.qualitative import SurveyEvidence, Triangulation
 from analysis.results import Row
 from forms.compiler import Compiled
 from forms.model import text_in
-from survey.domain import coding_summary
+from survey.domain import coding_summary, rules
 from survey.domain.design import Assessed, assess
 
 
@@ -100,6 +101,7 @@ class Dashboard(Struct, frozen=True, kw_only=True):
     title: str
     records: int
     rulebook: str
+    rulebook_from: rules.Origin
     segments: tuple[tuple[str, str], ...]  # (name, label)
     skipped: tuple[str, ...]
     heat: HeatMap | None
@@ -124,6 +126,7 @@ def dashboard(db: DbSession, form_id: str, by: str | None, language: str) -> Das
         title=text_in(compiled.form.title, language, "zh"),
         records=found.dataset.n,
         rulebook=done.priorities.rulebook,
+        rulebook_from=done.rulebook,
         segments=tuple((s, _question(compiled, s, language)) for s in found.by),
         skipped=found.skipped,
         heat=_heat(compiled, index, by, language) if by else None,
@@ -248,6 +251,7 @@ class Workspace(Struct, frozen=True, kw_only=True):
     language: str
     settings: str
     insufficient: bool
+    rulebook: rules.Origin
 
 
 def workspace(db: DbSession, form_id: str, language: str, settings_text: Any) -> Workspace:
@@ -290,4 +294,5 @@ def workspace(db: DbSession, form_id: str, language: str, settings_text: Any) ->
         language=done.choices.language,
         settings=settings_text(done.choices.settings),
         insufficient=done.priorities.insufficient,
+        rulebook=done.rulebook,
     )

@@ -7,6 +7,7 @@
     OpenRosaInstance (the raw XML a device sent) ── OpenRosaAttachment (its files)
     Submission (a session) ── Coding (a coder's pass) ── CodedSegment; SessionExclusion
     DesignPlan (a designer's choices for a form's needs) ── FormRecord
+    RulebookVersion (a published rulebook, for one assessment or for every one) ── Assessment
 
 Relationships are ``lazy="raise"``: every load is explicit. Answers are JSON (JSONB on
 PostgreSQL). A published :class:`FormVersion` is never updated; submissions pin it.
@@ -318,3 +319,24 @@ class DesignPlan(Base):
     choices: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RulebookVersion(Base):
+    """One published, immutable version of a rulebook: the TOML text as uploaded, and its hash.
+
+    ``assessment_id`` empty: published for every assessment that has none of its own (and for
+    forms in no assessment). ``hash`` is the SHA-256 of the rulebook as read (comments aside), so
+    ``rulebook_id@version`` names one content everywhere (survey.domain.rules).
+    """
+
+    __tablename__ = "rulebook_versions"
+    __table_args__ = (UniqueConstraint("assessment_id", "rulebook_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+    rulebook_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(100))
+    title: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    text: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -12,6 +12,7 @@ from survey.web import (
     pages_collect,
     pages_design,
     pages_plan,
+    pages_rules,
     static,
 )
 
@@ -21,6 +22,7 @@ ROUTES = [
     *api_export.ROUTES,
     *pages_auth.ROUTES,
     *pages_admin.ROUTES,
+    *pages_rules.ROUTES,
     *openrosa_admin.ROUTES,
     *pages_collect.ROUTES,
     *pages_coding.ROUTES,

@@ -10,6 +10,7 @@ import pytest
 import forms
 from analysis import rulebook
 from analysis.rulebook import RulebookError
+from forms.errors import Problem
 
 LIBRARY = Path(__file__).resolve().parents[2] / "forms" / "library"
 
@@ -159,10 +160,50 @@ def test_a_smart_template_with_an_unknown_placeholder_is_refused() -> None:
 
 
 def test_toml_syntax_errors_say_where_in_the_file() -> None:
-    """A TOML syntax error keeps the line and column."""
-    found = problems("id = \n")
-    assert found[0].startswith("rules.toml: document: ")
-    assert "line 1" in found[0]
+    """A TOML syntax error is placed at its line and column, as form errors are."""
+    assert problems("id = \n") == ["rules.toml: line 1, column 6: Invalid value"]
+
+
+def test_a_file_cut_short_is_placed_at_its_end() -> None:
+    """A syntax error "at end of document" names the last line and the column after its text."""
+    assert problems('id = "t"\nrules = [1,') == ["rules.toml: line 2, column 12: Invalid value"]
+
+
+def test_a_file_that_is_not_utf8_says_where_the_first_bad_byte_is() -> None:
+    """Bytes that are not UTF-8 are a problem at their line and byte, not a crash."""
+    assert problems(b'id = "t"\ntitle = "\xff"\n') == [
+        "rules.toml: line 2, byte 18: the file is not UTF-8 text"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("head", "message"),
+    [
+        ('id = "a b"\nversion = "1"\ntitle = {zh = "测试"}\n', "id 'a b'"),
+        ('id = "t"\nversion = " "\ntitle = {zh = "测试"}\n', "version: 1 to 100 characters"),
+    ],
+)
+def test_the_rulebook_id_and_version_are_checked(head: str, message: str) -> None:
+    """The id and version name a published rulebook: a blank version or spaced id is refused."""
+    found = problems(book(RULE, head=head))
+    assert len(found) == 1
+    assert found[0].startswith("rules.toml: rulebook: ")
+    assert message in found[0]
+
+
+def test_check_lists_a_files_problems_and_how_it_fits_the_forms(tmp_path: Path) -> None:
+    """`check` reports a missing file, and a valid file's fit to the forms given (warnings)."""
+    assert rulebook.check(tmp_path / "nosuch.toml") == [
+        Problem("file", "No such file or directory", str(tmp_path / "nosuch.toml"))
+    ]
+    path = tmp_path / "rules.toml"
+    path.write_text(book(RULE), encoding="utf-8")
+    assert rulebook.check(path) == []
+    school = forms.loads((LIBRARY / "school_social_work.toml").read_bytes(), "toml", "school")
+    assert [(p.where, p.severity) for p in rulebook.check(path, [school])] == [
+        ("rule ELD-LON-01 (rules[0]), indicator", "warning")
+    ]
+    assert rulebook.load(path).label == "t@1"
 
 
 def test_a_ranked_rule_on_a_safety_indicator_is_an_error() -> None:

@@ -66,6 +66,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/conflicts/{conflict_id:int}/resolve"): ADMINS,
     ("GET", "/admin/openrosa"): ADMINS,
     ("POST", "/admin/openrosa"): ADMINS,
+    ("GET", "/admin/rules"): ADMINS,
+    ("POST", "/admin/rules"): ADMINS,
     # OpenRosa for ODK Collect: the key in the path is the credential
     ("GET", "/openrosa/key/{token:str}/formList"): COLLECTORS,
     ("GET", "/openrosa/key/{token:str}/forms/{form_id:str}/{version:str}/form.xml"): COLLECTORS,
