@@ -205,7 +205,9 @@ def _reason_blocks(reason: Any, priorities: Priorities, lang: str) -> list[Block
         x = number(priorities.settings.phase_share)
         return [_p(phrase("severity", lang, x=x, cls=reason.params["class"]), reason.figures)]
     if reason.kind == "convergence":
-        return [_p(phrase("convergence", lang, types=reason.params["types"], k=reason.params["k"]))]
+        kinds = str(reason.params["types"]).split(", ")
+        named = ("、" if lang == "zh" else ", ").join(phrase(f"bradshaw_{t}", lang) for t in kinds)
+        return [_p(phrase("convergence", lang, types=named, k=reason.params["k"]))]
     if reason.kind == "qualitative":
         p = reason.params
         out = [_p(phrase("qualitative", lang, p=p["participants"], g=p["groups"], codes=p["codes"]))]

@@ -111,6 +111,7 @@ class Dashboard(Struct, frozen=True, kw_only=True):
     triangulation: tuple[Triangulation, ...]
     ipa: Ipa | None
     settings: dict[str, Any]
+    indicators: dict[str, str]  # indicator name → label in the page's language
 
 
 def dashboard(db: DbSession, form_id: str, by: str | None, language: str) -> Dashboard:
@@ -136,6 +137,8 @@ def dashboard(db: DbSession, form_id: str, by: str | None, language: str) -> Das
         triangulation=_triangulation(db, done, compiled),
         ipa=done.priorities.ipa,
         settings={"resamples": done.choices.settings.resamples, "seed": done.choices.settings.seed},
+        indicators={c.indicator.name: indicator_label(compiled, c.indicator.name, language)
+                    for c in compiled.indicators},
     )
 
 

@@ -117,6 +117,23 @@ def test_the_dashboard_numbers_are_the_results_tables(client: TestClient) -> Non
     assert f"{100 * float(row['estimate']):.1f}%" in client.get(f"/dashboard/{FORM}").text
 
 
+def test_the_chinese_dashboard_and_proposal_speak_chinese_not_the_analysis_codes(client: TestClient) -> None:
+    """Bradshaw types, row flags, the score's bases and the trigger's terms are in the page's language."""
+    sign_in(client, "planner")
+    page = client.get(f"/dashboard/{FORM}", headers={"Accept-Language": "zh-CN"}).text
+    ranked = page[page.index('id="ranked"') :]
+    for code in ("normative ·", "comparative ·", "felt ·", "ci_low", "evidence A", "suppressed", "n_total >="):
+        assert code not in ranked, code
+    assert "比较性需要 · 学习压力高" in ranked  # the type and the indicator's label
+    assert "95% 置信区间下限" in ranked
+    sign_in(client, "designer")
+    zh = client.get(f"/design/{FORM}/proposal.md?lang=zh").text
+    en = client.get(f"/design/{FORM}/proposal.md?lang=en").text
+    assert "需要类型（Bradshaw）：比较性需要" in zh
+    assert "comparative" not in zh
+    assert "Kinds of need (Bradshaw): comparative" in en
+
+
 # --- the designer's workspace and the proposal ------------------------------------------------------
 
 
