@@ -171,10 +171,10 @@ def _first_hit(text: str, words: Sequence[str]) -> tuple[str, int] | None:
 
 # ---------------------------------------------------------------------------- de-identifying
 
-# Numbers as people write them: digits grouped by spaces or dashes (138 1234 5678, 440681 19500101
+# Numbers as people write them: digits grouped by spaces, dashes or dots (138 1234 5678, 440681 19500101
 # 1234), half- or full-width, after +86 / 0086, a landline's area code in brackets ((0757) 8654 3210).
 _D = "[0-9０-９]"
-_S = r"[\s\-－‐‑–—]?"
+_S = r"[\s\-－‐‑–—.．·]?"
 _CC = rf"(?:[+＋]|00|００)?[8８][6６]{_S}"
 _AREA = rf"(?:(?:[+＋]|00|００)[8８][6６]{_S}[(（]?[0０]?[)）]?|[(（]?[0０])"
 _MASKS = (
