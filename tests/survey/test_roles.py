@@ -68,6 +68,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/openrosa"): ADMINS,
     ("GET", "/admin/rules"): ADMINS,
     ("POST", "/admin/rules"): ADMINS,
+    ("GET", "/admin/rules/seed.toml"): ADMINS,
     # OpenRosa for ODK Collect: the key in the path is the credential
     ("GET", "/openrosa/key/{token:str}/formList"): COLLECTORS,
     ("GET", "/openrosa/key/{token:str}/forms/{form_id:str}/{version:str}/form.xml"): COLLECTORS,

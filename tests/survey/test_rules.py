@@ -388,6 +388,18 @@ def test_the_same_upload_again_changes_nothing(
     assert len(versions(app)) == 1
 
 
+def test_the_page_offers_the_seed_to_start_from(client: TestClient, tokens: dict[str, str]) -> None:
+    """The seed downloads from the page as shipped (comments and all) and reads back as the seed."""
+    admin = sign_in(client, "admin")
+    assert 'href="/admin/rules/seed.toml"' in admin.get("/admin/rules").text
+    response = admin.get("/admin/rules/seed.toml")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/toml")
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.text == rulebook.seed_text()
+    assert rulebook.loads(response.text, "seed.toml").label == SEED.label
+
+
 def test_a_refused_upload_shows_every_problem_where_it_is(
     app: Any, client: TestClient, tokens: dict[str, str], nanhai: int
 ) -> None:
