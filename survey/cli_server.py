@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 from typing import Any
 
@@ -18,10 +19,10 @@ def serve(args: argparse.Namespace) -> int:
     """Run the app with uvicorn; several workers share the database and nothing else.
 
     The schema is created or upgraded once here, before any worker starts, so workers never race
-    to migrate. Each worker builds its app in ``survey.asgi`` from the ``SURVEY_*`` environment,
-    which is why the chosen database is passed on as ``SURVEY_DATABASE_URL``. uvicorn stops
-    gracefully on SIGTERM or Ctrl-C: it stops accepting, lets requests in flight finish (up to 30 s),
-    then exits; a batch cut short is rolled back whole by the database.
+    to migrate. Each worker builds its app in ``survey.asgi`` (through :func:`worker_app`) from the
+    ``SURVEY_*`` environment, which is why the chosen database is passed on as ``SURVEY_DATABASE_URL``.
+    uvicorn stops gracefully on SIGTERM or Ctrl-C: it stops accepting, lets requests in flight finish
+    (up to 30 s), then exits; a batch cut short is rolled back whole by the database.
     """
     import uvicorn
 
@@ -44,7 +45,8 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     uvicorn.run(
-        "survey.asgi:app",
+        "survey.cli_server:worker_app",
+        factory=True,
         host=settings.host,
         port=settings.port,
         workers=workers,
@@ -52,6 +54,20 @@ def serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=30,
     )
     return 0
+
+
+def worker_app() -> Any:
+    """A worker's app: ``survey.asgi``'s, with what was made at startup put out of the collector's way.
+
+    Everything alive once the app is built (modules, classes, the app itself) lives as long as the
+    worker, so ``gc.freeze`` moves it where collections no longer walk it: a full collection then
+    looks at what requests made, not at some 200,000 objects each time (on the sync endpoint the
+    collector took about a third of the time spent decoding a batch).
+    """
+    from survey.asgi import app
+
+    gc.freeze()
+    return app
 
 
 def db_upgrade(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ missing from what `insert_new` returns.
 from __future__ import annotations
 
 import functools
+from itertools import chain
 from typing import Any
 
 import msgspec
@@ -71,7 +72,7 @@ def insert_new(db: Session, rows: list[tuple[Any, ...]]) -> set[str]:
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
         statement = _insert_sql(dialect.name, len(part))
-        created.update(connection.exec_driver_sql(statement, tuple(v for row in part for v in row)).scalars())
+        created.update(connection.exec_driver_sql(statement, tuple(chain.from_iterable(part))).scalars())
     return created
 
 

@@ -15,11 +15,13 @@ from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from survey.domain import accounts
 from survey.domain.accounts import Principal
+from survey.store import db as store
 
 SESSION_COOKIE = "tanfang_session"
 T = TypeVar("T")
@@ -46,15 +48,17 @@ def identify(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None
     """Who is asking, cached on the connection; bearer tokens first, then the session cookie."""
     if "principal" in connection.scope.get("state", {}):
         return connection.scope["state"]["principal"]
-    factory: sessionmaker[DbSession] = connection.app.state.read_sessions  # never waits for a writer
     found = None
     header = connection.headers.get("authorization", "")
-    cookie = connection.cookies.get(SESSION_COOKIE)
-    with factory() as db:
-        if header.lower().startswith("bearer "):
+    if header[:7].lower() == "bearer ":
+        engine: Engine = connection.app.state.engine
+        # a bare read-only connection (no ORM session): a token is checked on every API call
+        with engine.connect().execution_options(**{store.READ_ONLY: True}) as db:
             found = accounts.principal_from_token(db, header[7:].strip())
-        elif cookie:
-            found = accounts.principal_from_session(db, cookie)
+    elif cookie := connection.cookies.get(SESSION_COOKIE):
+        factory: sessionmaker[DbSession] = connection.app.state.read_sessions  # never waits for a writer
+        with factory() as session:
+            found = accounts.principal_from_session(session, cookie)
     connection.scope.setdefault("state", {})["principal"] = found
     return found
 
@@ -88,12 +92,16 @@ async def in_thread(
 
     No transaction outlives the thread, so nothing the event loop does (a guard reading who is
     asking) ever waits on a lock that only the event loop could release. ``write=False`` uses a
-    read-only session (on SQLite it takes no lock at all).
+    read-only session (on SQLite it takes no lock at all). The transaction begins when ``work``
+    first uses the session, so what it does before (checking a batch) holds no lock yet; it is
+    committed when ``work`` returns, rolled back when it raises.
     """
 
     def run() -> T:
         factory = request.app.state.sessions if write else request.app.state.read_sessions
-        with factory() as db, db.begin():
-            return work(db, *args)
+        with factory() as db:
+            result = work(db, *args)
+            db.commit()
+            return result
 
     return await sync_to_thread(run)
