@@ -12,30 +12,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.orm import Session as DbSession
-
-from survey.cli_server import add_db_option
+from survey.cli_server import add_db_option, database
 from survey.domain import accounts
-from survey.store import db as store
 from survey.store.models import ROLES
-
-
-@contextmanager
-def _database(args: argparse.Namespace) -> Iterator[DbSession]:
-    """A transaction on the command's database, its schema made first."""
-    from survey.cli import settings_for
-
-    engine = store.make_engine(settings_for(args).database_url)
-    try:
-        store.ensure_schema(engine)
-        with store.transaction(store.session_factory(engine)) as db:
-            yield db
-    finally:
-        engine.dispose()
 
 
 def read_password() -> str:
@@ -52,7 +34,7 @@ def users_add(args: argparse.Namespace) -> int:
     """Create a user with a role; the password comes from stdin."""
     accounts.check_role(args.role)  # before asking for a password that would be wasted
     password = read_password()
-    with _database(args) as db:
+    with database(args) as db:
         accounts.add_user(db, args.name, password, args.role)
     print(f"added user {args.name} with the role {args.role}")
     return 0
@@ -60,7 +42,7 @@ def users_add(args: argparse.Namespace) -> int:
 
 def tokens_create(args: argparse.Namespace) -> int:
     """Print a new API token for a user, and nothing else."""
-    with _database(args) as db:
+    with database(args) as db:
         token = accounts.create_token(db, args.name, args.label or "")
     print(token)
     return 0

@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy.orm import Session as DbSession
 
 import forms
 from analysis import rulebook
 from forms.errors import DefinitionError, Problem
-from survey.cli_server import add_db_option
+from survey.cli_server import add_db_option, database
 from survey.domain import rules
-from survey.store import db as store
 
 
 def _print(problems: Sequence[Problem]) -> None:
@@ -55,20 +51,6 @@ def check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-@contextmanager
-def _database(args: argparse.Namespace) -> Iterator[DbSession]:
-    """A transaction on the command's database, its schema made first."""
-    from survey.cli import settings_for
-
-    engine = store.make_engine(settings_for(args).database_url)
-    try:
-        store.ensure_schema(engine)
-        with store.transaction(store.session_factory(engine)) as db:
-            yield db
-    finally:
-        engine.dispose()
-
-
 def publish(args: argparse.Namespace) -> int:
     """Publish the rulebook for the assessment (or for every one); print what happened."""
     try:
@@ -76,7 +58,7 @@ def publish(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"{args.path}: file: {err.strerror or err}", file=sys.stdout)
         return 1
-    with _database(args) as db:
+    with database(args) as db:
         scope, name = None, "every assessment"
         if args.assessment:
             found = rules.assessment_named(db, args.assessment)

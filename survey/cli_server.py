@@ -1,11 +1,16 @@
-"""``survey serve`` and ``survey db upgrade``: run the server, migrate the database."""
+"""``survey serve``, ``survey db upgrade``, and the ``--db`` option with its database for every command."""
 
 from __future__ import annotations
 
 import argparse
 import gc
 import os
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session as DbSession
 
 
 def add_db_option(command: argparse.ArgumentParser) -> None:
@@ -13,6 +18,21 @@ def add_db_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--db", metavar="URL", help="database URL (default: SURVEY_DATABASE_URL or ./tanfang.sqlite3)"
     )
+
+
+@contextmanager
+def database(args: argparse.Namespace) -> Iterator[DbSession]:
+    """A transaction on the command's database (``--db``), its schema made first."""
+    from survey.cli import settings_for
+    from survey.store import db as store
+
+    engine = store.make_engine(settings_for(args).database_url)
+    try:
+        store.ensure_schema(engine)
+        with store.transaction(store.session_factory(engine)) as db:
+            yield db
+    finally:
+        engine.dispose()
 
 
 def serve(args: argparse.Namespace) -> int:
