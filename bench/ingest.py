@@ -15,8 +15,10 @@ what the domain costs without HTTP; "server CPU" is the server's CPU time over t
 core is 100 %). ``--profile DIR`` records the server with py-spy (raw, collapsed stacks).
 
 Each row is the fastest of ``--repeat`` runs (the one least disturbed by whatever else the machine
-is doing); the median HTTP run is shown too. Targets (SQLite): ≥ 5,000 records/s over HTTP, and
-≥ 15 % of the bare limit.
+is doing); the median HTTP run is shown too. Each HTTP run is followed at once by a bare run, and
+the median of those pairs' ratios is shown beside the ratio of the fastest runs: this machine's
+speed drifts by a third within minutes, and a pair sees the same machine. Targets (SQLite):
+≥ 5,000 records/s over HTTP, and ≥ 15 % of the bare limit.
 """
 
 from __future__ import annotations
@@ -388,6 +390,7 @@ def measure(
         return [msgspec.json.encode(b) for b in batches(make_records(records, pool, version), batch)]
 
     http: list[tuple[float, float]] = []
+    bares: list[float] = []
     with server(url) as (base, pid):
         warm = make_records(2 * batch, pool, version)  # first requests compile the form, fill pools
         run_http(base, token, [msgspec.json.encode(b) for b in batches(warm, batch)], 1)
@@ -399,17 +402,17 @@ def measure(
             http.append((seconds, server_cpu(pid) - cpu))
             if counts != {"created": records}:
                 raise RuntimeError(f"expected {records} created, got {counts}")
+            # the bare limit right after, the server idle: the machine's speed drifts between runs
+            bares.append(bare(stored_rows(make_records(records, pool, version), collector)))
     domain = min(in_process(url, bodies(), collector) for _ in range(repeat))
-    bare_seconds = min(
-        bare(stored_rows(make_records(records, pool, version), collector)) for _ in range(repeat)
-    )
     seconds, cpu = min(http)
     who = f"{clients} client{'s' if clients > 1 else ''}"
+    paired = statistics.median(b / h for (h, _), b in zip(http, bares, strict=True))
     return [
         (f"{label}: sync over HTTP (uvicorn, 1 worker, {who})", records, seconds, cpu),
         (f"{label}: sync.accept in-process, same batches (no HTTP)", records, domain, None),
-        (f"{label}: bare limit, executemany, 1 transaction per batch", records, bare_seconds, None),
-    ], records / statistics.median(s for s, _ in http)
+        (f"{label}: bare limit, executemany, 1 transaction per batch", records, min(bares), None),
+    ], (records / statistics.median(s for s, _ in http), paired)
 
 
 def main() -> None:
@@ -427,7 +430,7 @@ def main() -> None:
         args.profile.mkdir(parents=True, exist_ok=True)
     pool = synthetic_pool(200)
     rows: list[Row] = []
-    medians: list[float] = []
+    medians: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         http_db, bare_db = Path(tmp) / "http.sqlite3", Path(tmp) / "bare.sqlite3"
         urls = (f"sqlite:///{http_db}", f"sqlite:///{bare_db}")
@@ -451,16 +454,20 @@ def main() -> None:
     for label, count, seconds, cpu in rows:
         busy = f"{cpu / seconds:>10.0%}" if cpu is not None else ""
         print(f"{label:<66} {count:>8,} {seconds:>8.2f} {count / seconds:>10,.0f} {busy:>11}")
-    for http, _, bare, median in zip(rows[::3], rows[1::3], rows[2::3], medians, strict=True):
+    for http, _, bare, (median, paired) in zip(rows[::3], rows[1::3], rows[2::3], medians, strict=True):
         name = http[0].split(":")[0]
         share = (http[1] / http[2]) / (bare[1] / bare[2])
-        print(f"{name + ': HTTP as a share of the bare limit':<66} {'':>8} {'':>8} {share:>10.1%}")
-        print(f"{name + ': sync over HTTP, the median run':<66} {'':>8} {'':>8} {median:>10,.0f}")
+        blank = f"{'':>8} {'':>8}"
+        print(f"{name + ': HTTP as a share of the bare limit (fastest runs)':<66} {blank} {share:>10.1%}")
+        print(f"{name + ': the same, median of each run next to its bare run':<66} {blank} {paired:>10.1%}")
+        print(f"{name + ': sync over HTTP, the median run':<66} {blank} {median:>10,.0f}")
     sqlite_rate = rows[0][1] / rows[0][2]
     sqlite_share = sqlite_rate / (rows[2][1] / rows[2][2])
+    sqlite_paired = medians[0][1]
     print(
         f"targets (SQLite): ≥ 5,000 records/s — {'met' if sqlite_rate >= 5000 else 'NOT met'}; "
-        f"≥ 15 % of the bare limit — {'met' if sqlite_share >= 0.15 else 'NOT met'}"
+        f"≥ 15 % of the bare limit — {'met' if min(sqlite_share, sqlite_paired) >= 0.15 else 'NOT met'}"
+        " (by the fastest runs and by the median pair)"
     )
     load = os.getloadavg()[0]
     print(f"(fastest of {args.repeat} runs; {os.cpu_count()} cores, load average {load:.1f} at the end)")
