@@ -55,6 +55,7 @@ from forms.validation_read import (
     single,
     unflatten,
 )
+from forms.validation_shortcuts import passes
 
 
 class AnswerProblem(Struct, frozen=True):
@@ -207,15 +208,12 @@ class _Run:
                         self.check(plan, scope, value, xpath)
                 else:
                     self.general(plan, value, raw, scope, out)
-            elif step == STEP_INTEGER:
+            elif step == STEP_INTEGER:  # extra: the whole numbers taken at once, their checks passed
                 value = get(name)
-                if type(value) is int and -HUGE < value < HUGE:  # else the slow path refuses it
-                    xpath = float(value)
+                if type(value) is int and value in extra:
                     out[name] = value
                     if read:
-                        values[name] = xpath
-                    if extra and (extra != CHECK_NOW or not _passes(plan, scope, value, xpath)):
-                        self.pending.append((plan, scope, value, xpath))
+                        values[name] = float(value)
                 else:
                     self.general(plan, value, raw, scope, out)
             elif step == STEP_TEXT:
@@ -224,7 +222,7 @@ class _Run:
                     out[name] = value
                     if read:
                         values[name] = value
-                    if extra and (extra != CHECK_NOW or not _passes(plan, scope, value, value)):
+                    if extra and (extra != CHECK_NOW or not passes(plan, scope, value, value)):
                         self.pending.append((plan, scope, value, value))
                 else:
                     self.general(plan, value, raw, scope, out)
@@ -270,7 +268,7 @@ class _Run:
 
     def check(self, plan: Plan, scope: Scope, clean: Any, xpath: Any) -> None:
         """Ranges and constraints: at once when they read only the answer, else once all is known."""
-        if plan.checks != CHECK_NOW or not _passes(plan, scope, clean, xpath):
+        if plan.checks != CHECK_NOW or not passes(plan, scope, clean, xpath):
             self.pending.append((plan, scope, clean, xpath))
 
     def not_relevant(self, plan: Plan, raw: Mapping[str, Any], scope: Scope) -> None:
@@ -384,16 +382,3 @@ def _read(plan: Plan, value: Any) -> tuple[Any, Any]:
         return None, ""
     return plan.reader(plan.options, value)  # type: ignore[misc]
 
-
-def _passes(plan: Plan, scope: Scope, clean: Any, xpath: Any) -> bool:
-    """Whether an answer is within its range and passes a constraint that reads only the answer."""
-    if plan.minimum is not None and clean < plan.minimum:
-        return False
-    if plan.maximum is not None and clean > plan.maximum:
-        return False
-    if plan.constraint is None:
-        return True
-    scope.current_value = xpath
-    ok = plan.constraint(scope)
-    scope.current_value = ""
-    return bool(ok)

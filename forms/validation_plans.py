@@ -32,9 +32,9 @@ from forms.model import (
     Text,
 )
 from forms.validation_read import MULTIPLE, READERS
+from forms.validation_shortcuts import CHECK_LATER, CHECK_NOW, NO_CHECKS, passing, sum_over
 
 ANSWER, MULTI, CALCULATE, REPEAT, NOTE = range(5)
-NO_CHECKS, CHECK_NOW, CHECK_LATER = range(3)
 # How the hot loop takes a question (a row's step), the most common first: a calculation, a choice
 # name with no "other" and no checks, plain choice names, a whole number, text, anything else.
 STEP_CALCULATE, STEP_CHOICE, STEP_CHOICES, STEP_INTEGER, STEP_TEXT, STEP_GENERAL, STEP_REPEAT, STEP_NOTE = (
@@ -104,8 +104,10 @@ class Plans:
             for node in (*slot.conditions, *slot.logic.values())
             for name in ex.references(node)
         )
+        probe = Scope(self, None, None, 0, None)  # what a check that reads only the answer sees
         self.rows = {
-            owner: tuple(_row(p, p.name in read) for p in plans) for owner, plans in self.scopes.items()
+            owner: tuple(_row(p, p.name in read, probe) for p in plans)
+            for owner, plans in self.scopes.items()
         }
         self.known = {  # the keys a scope's answers may hold
             owner: frozenset(p.name for p in plans) | {p.other_key for p in plans if p.other_key}
@@ -114,23 +116,50 @@ class Plans:
 
     def reader(self, owner: str | None, name: str) -> Callable[[Scope], Any]:
         """How ``${name}`` is read from scope ``owner``: here, climbing to an outer scope, or gathered."""
+        found = _reader(*self._route(owner, name), name)
+        self.readers[owner][name] = found
+        return found
+
+    def _route(self, owner: str | None, name: str) -> tuple[int, tuple[str, ...], bool]:
+        """From scope ``owner`` to ``${name}``: scopes to climb, repeats to gather, whether it is a repeat."""
         slot = self.slots[name]
         chain = () if owner is None else (*self.slots[owner].repeats, owner)
         common = 0
         while common < min(len(chain), len(slot.repeats)) and chain[common] == slot.repeats[common]:
             common += 1
-        found = _reader(len(chain) - common, slot.repeats[common:], isinstance(slot.question, Repeat), name)
-        self.readers[owner][name] = found
-        return found
+        return len(chain) - common, slot.repeats[common:], isinstance(slot.question, Repeat)
+
+    def _over_repeat(self, node: ex.Node, owner: str | None) -> Check | None:
+        """``sum(${q})`` of a repeat's question and ``count(${repeat})``, for a repeat of this scope.
+
+        The household roster's totals: one closure each instead of gathering a nodeset to add up.
+        """
+        if not (
+            isinstance(node, ex.Call)
+            and node.name in ("sum", "count")
+            and len(node.args) == 1
+            and isinstance(node.args[0], ex.Ref)
+            and node.args[0].name in self.slots
+        ):
+            return None
+        name = node.args[0].name
+        climb, gather, is_repeat = self._route(owner, name)
+        if node.name == "count" and climb == 0 and not gather and is_repeat:
+            return lambda scope: float(len(scope.instances.get(name, ())))
+        if node.name == "sum" and climb == 0 and len(gather) == 1 and not is_repeat:
+            return sum_over(gather[0], name)
+        return None
 
     def _compile(self, node: ex.Node, direct: Mapping[str, Any], condition: bool = False) -> Check:
         """One closure per node and use: a group's relevance is one closure, shared by its members."""
         # keyed by the scope too: the same expression text (one parsed node) read from another
         # scope resolves its names differently (${q} at the top level vs inside a repeat)
-        key = (condition, id(node), getattr(direct, "owner", None))
+        owner = getattr(direct, "owner", None)
+        key = (condition, id(node), owner)
         if key not in self._closures:
             make = compile_bool if condition else compile_node
-            self._closures[key] = (node, make(node, direct))
+            found = None if condition else self._over_repeat(node, owner)
+            self._closures[key] = (node, found or make(node, direct))
         return self._closures[key][1]
 
     def _plan(self, slot: compiler.Slot, direct: Mapping[str, Any]) -> Plan:
@@ -223,11 +252,12 @@ def _fast_path(q: Any, options: dict[str, Choice] | None, special: frozenset[str
     return None
 
 
-def _row(p: Plan, read: bool) -> tuple[Any, ...]:
+def _row(p: Plan, read: bool, probe: Scope) -> tuple[Any, ...]:
     """A plan as the tuple `forms.validation` unpacks: (plan, name, step, conditions, extra, read).
 
-    ``extra`` is what the step needs at hand: the accepted choice names, the calculation, or when
-    the checks run; ``read`` says whether an expression reads the question's value.
+    ``extra`` is what the step needs at hand: the accepted choice names, the calculation, the
+    whole numbers taken at once, or when the checks run; ``read`` says whether an expression
+    reads the question's value.
     """
     q, step, extra = p.slot.question, STEP_GENERAL, None
     if p.kind == CALCULATE:
@@ -238,8 +268,10 @@ def _row(p: Plan, read: bool) -> tuple[Any, ...]:
         step, extra = STEP_CHOICES, p.fast[1]  # type: ignore[index]
     elif isinstance(q, SelectOne | Likert | Consent) and not p.other_key and not p.checks:
         step, extra = STEP_CHOICE, p.fast[1]  # type: ignore[index]
-    elif isinstance(q, Integer | Text):
-        step, extra = STEP_INTEGER if isinstance(q, Integer) else STEP_TEXT, p.checks
+    elif isinstance(q, Integer):
+        step, extra = STEP_INTEGER, passing(p, probe)
+    elif isinstance(q, Text):
+        step, extra = STEP_TEXT, p.checks
     return (p, p.name, step, p.conditions, extra, read)
 
 
