@@ -155,12 +155,27 @@ def shot(page: Page, name: str) -> Path:
 
 
 def console_errors(page: Page) -> list[str]:
-    """Collect the page's JavaScript errors (uncaught exceptions and console.error)."""
+    """Collect the page's JavaScript errors (uncaught exceptions and console.error, with the URL it names)."""
     found: list[str] = []
     page.on("pageerror", lambda error: found.append(str(error)))
-    page.on("console", lambda message: found.append(message.text) if message.type == "error" else None)
+    page.on(
+        "console",
+        lambda message: found.append(f"{message.text} {message.location.get('url', '')}".strip())
+        if message.type == "error"
+        else None,
+    )
     page.on("response", lambda r: found.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     return found
+
+
+def own_errors(found: list[str]) -> list[str]:
+    """The page's own errors: not the loads the network refused, which the test checks the page survives.
+
+    Offline, a load fails (ERR_INTERNET_DISCONNECTED); and the service worker answers a load it
+    cannot fetch within 5 s, and has no copy of, with a network error (ERR_FAILED) — on a loaded
+    machine, a page the home screen precaches can take that long.
+    """
+    return [e for e in found if not e.startswith("Failed to load resource: net::ERR_")]
 
 
 def stored(database_url: str, form_id: str) -> list[Any]:
