@@ -52,6 +52,7 @@ import httpx  # noqa: E402
 import msgspec  # noqa: E402
 
 import forms  # noqa: E402
+from survey.store.submissions import COLUMNS  # noqa: E402  (the row as the server stores it)
 
 FORM = ROOT / "forms" / "library" / "household_visit.toml"
 SEED = 20261129
@@ -224,19 +225,6 @@ def profiling(pid: int, out: Path | None):  # type: ignore[no-untyped-def]
 # The bare limit: the same rows straight into the database
 
 
-COLUMNS = (
-    "uuid",
-    "form_id",
-    "form_version",
-    "site_id",
-    "collector_id",
-    "collected_at",
-    "received_at",
-    "answers",
-    "dropped",
-    "content_hash",
-    "review_state",
-)
 
 
 def stored_rows(records: list[dict[str, Any]], collector: int) -> list[tuple[Any, ...]]:
