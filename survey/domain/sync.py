@@ -125,8 +125,7 @@ def accept(db: DbSession, form_id: str, items: list[Any], collector_id: int | No
     checked = [_check(raw, form_id, compiled, collector_id, received) for raw in items]
     results: list[Result | None] = [None] * len(items)
     valid = _valid(db, checked, _sites(db, items), results)
-    created = submissions.insert_new(db, [item.row for item in valid.values()])  # type: ignore[misc]
-    stored = submissions.stored_hashes(db, [u for u in valid if u not in created])
+    created, stored = submissions.store_new(db, [item.row for item in valid.values()])  # type: ignore[misc]
     conflicts = []
     for key, item in valid.items():
         if key in created:

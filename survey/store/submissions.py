@@ -1,11 +1,19 @@
 """Storing a batch of submissions: new rows, the hashes of those already stored, conflicts kept aside.
 
 A row is a tuple of `COLUMNS`, built ready to store: its answers and dropped answers are JSON text
-already (encoded once, by msgspec, as SQLAlchemy's JSON columns encode them). `insert_new` sends a
-batch's rows to the driver as one multi-row ``INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING
-uuid`` per chunk: SQLAlchemy's processing of each row's parameters cost more than the database's
-own work. Uniqueness stays the database's: a UUID stored by a concurrent worker is skipped, and
-missing from what `insert_new` returns.
+already (encoded once, by msgspec, as SQLAlchemy's JSON columns encode them). `store_new` sends
+a batch's rows to the driver itself: SQLAlchemy's processing of each row's parameters cost more
+than the database's own work. Uniqueness stays the database's (a unique index on the UUID):
+
+- on SQLite the write transaction began ``IMMEDIATE``, so this is the only writer until it
+  commits: the UUIDs already stored are read, and the others inserted, in one multi-row
+  ``INSERT`` per chunk (a single step of the statement, so the driver takes the GIL back once,
+  not once per row as ``executemany`` does, nor once per returned row). Should another writer
+  ever store one of them in between, the unique index refuses it and the whole batch rolls
+  back: a record is never stored twice;
+- on PostgreSQL workers write at once, so the rows go as one multi-row ``INSERT … ON CONFLICT
+  (uuid) DO NOTHING RETURNING uuid`` per chunk: a UUID a concurrent worker stored is skipped, and
+  missing from what comes back.
 """
 
 from __future__ import annotations
@@ -52,14 +60,15 @@ _CONFLICT_COLUMNS = (
 )
 
 
-def insert_new(db: Session, rows: list[tuple[Any, ...]]) -> set[str]:
-    """Insert the rows whose UUID is new, in ``db``'s transaction; the UUIDs actually inserted.
+def store_new(db: Session, rows: list[tuple[Any, ...]]) -> tuple[set[str], dict[str, str]]:
+    """Insert the rows whose UUID is new, in ``db``'s transaction (the UUIDs of ``rows`` differ).
 
+    Returns the UUIDs inserted, and the content hash stored under each other UUID of ``rows``.
     Times go through the column type's own bind processor, so they are stored exactly as
     SQLAlchemy stores them (on SQLite, text without an offset, in UTC).
     """
     if not rows:
-        return set()
+        return set(), {}
     connection = db.connection()
     dialect = connection.dialect
     times = Submission.__table__.c.received_at.type.dialect_impl(dialect).bind_processor(dialect)
@@ -68,24 +77,40 @@ def insert_new(db: Session, rows: list[tuple[Any, ...]]) -> set[str]:
         for moment in {m for row in rows for m in row[5:7]}:
             stamps[moment] = times(moment)
         rows = [(*row[:5], stamps[row[5]], stamps[row[6]], *row[7:]) for row in rows]
+    if dialect.name == "sqlite":
+        stored: dict[str, str] = {}
+        for start in range(0, len(rows), CHUNK):
+            part = [row[0] for row in rows[start : start + CHUNK]]
+            stored.update(iter(connection.exec_driver_sql(_stored_sql(len(part)), tuple(part))))
+        new = [row for row in rows if row[0] not in stored] if stored else rows
+        for start in range(0, len(new), CHUNK):
+            part = new[start : start + CHUNK]
+            statement = _insert_sql("sqlite", len(part), returning=False)
+            connection.exec_driver_sql(statement, tuple(chain.from_iterable(part)))
+        return {row[0] for row in new}, stored
     created: set[str] = set()
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
         statement = _insert_sql(dialect.name, len(part))
         created.update(connection.exec_driver_sql(statement, tuple(chain.from_iterable(part))).scalars())
-    return created
+    return created, stored_hashes(db, [row[0] for row in rows if row[0] not in created])
 
 
 @functools.lru_cache(maxsize=32)
-def _insert_sql(dialect: str, count: int) -> str:
+def _stored_sql(count: int) -> str:
+    """The UUID and content hash of each of ``count`` UUIDs that is stored (SQLite)."""
+    return f"SELECT uuid, content_hash FROM submissions WHERE uuid IN ({', '.join('?' * count)})"
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_sql(dialect: str, count: int, returning: bool = True) -> str:
+    """``count`` rows in one INSERT; with ``returning``, skipping stored UUIDs and naming those inserted."""
     postgres = dialect == "postgresql"
     mark = "%s" if postgres else "?"
     row = ", ".join(f"{mark}::jsonb" if postgres and column in _JSON else mark for column in COLUMNS)
     values = ", ".join([f"({row})"] * count)
-    return (
-        f"INSERT INTO submissions ({', '.join(COLUMNS)}) VALUES {values} "
-        "ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
-    )
+    statement = f"INSERT INTO submissions ({', '.join(COLUMNS)}) VALUES {values}"
+    return f"{statement} ON CONFLICT (uuid) DO NOTHING RETURNING uuid" if returning else statement
 
 
 def stored_hashes(db: Session, uuids: list[str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+import threading
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 import forms
+from survey.domain import sync as sync_domain
+from survey.store import db as store
 from survey.store.models import Conflict, Site, Submission
 from tests.conftest import LIBRARY
 from tests.survey.conftest import POSTGRES, auth
@@ -414,3 +417,37 @@ def test_answers_that_are_not_an_object_make_only_their_record_invalid(
     assert [[e["path"] for e in r["errors"]] for r in results[1:3]] == [["answers"], ["answers"]]
     assert results[1]["errors"][0]["message"] == "Expected `object`, got `array`"
     assert count(app) == 2
+
+
+def test_batches_sharing_records_at_once_store_each_record_once(api: TestClient, app: Any) -> None:
+    """Four writers at once, each with the same 30 records and 10 of its own: every record once.
+
+    Each shared UUID is created by exactly one writer and a duplicate for the others. On SQLite
+    this holds because the write transaction takes the lock before it reads which UUIDs are
+    stored; on PostgreSQL, because the insert skips what a concurrent worker stored.
+    """
+    shared = [record() for _ in range(30)]
+    own = [[record() for _ in range(10)] for _ in range(4)]
+    start = threading.Barrier(4)
+    outcomes: list[list[sync_domain.Result]] = [[] for _ in range(4)]
+
+    def writer(n: int) -> None:
+        batch = msgspec.json.encode(own[n][:5] + shared + own[n][5:])
+        start.wait()
+        with store.transaction(app.state.sessions) as db:
+            outcomes[n] = sync_domain.accept(db, FORM, sync_domain.parse_batch(batch), None)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    by_uuid: dict[str, list[str]] = {}
+    for results in outcomes:
+        assert len(results) == 40
+        for result in results:
+            by_uuid.setdefault(result.uuid, []).append(result.status)
+    assert all(sorted(by_uuid[r["uuid"]]) == ["created", "duplicate", "duplicate", "duplicate"] for r in shared)
+    assert all(by_uuid[r["uuid"]] == ["created"] for batch in own for r in batch)
+    assert count(app) == 30 + 40
+    assert count(app, Conflict) == 0
