@@ -27,6 +27,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Literal
 
+import msgspec
 import numpy as np
 from msgspec import Struct, field
 
@@ -135,6 +136,9 @@ class Settings(Base):
         unknown = set(self.effectiveness) - {"A", "B", "C", "D"}
         if unknown:
             raise ValueError(f"effectiveness levels are A, B, C and D, not {sorted(unknown)}")
+
+
+msgspec.json.Decoder(Settings)  # its decoding information built at import: see forms.formats.FORM_JSON
 
 
 class Part(Base):

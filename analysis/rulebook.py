@@ -219,6 +219,9 @@ class Rulebook(Base):
         raise KeyError(rule_id)
 
 
+msgspec.json.Decoder(Rulebook)  # its decoding information built at import: see forms.formats.FORM_JSON
+
+
 class RulebookError(ValueError):
     """A rulebook that cannot be used; ``problems`` lists every problem, each saying where."""
 

@@ -24,6 +24,16 @@ from forms.model import Form
 
 Format = Literal["toml", "json", "xlsx"]
 
+FORM_JSON = msgspec.json.Decoder(Form)
+"""A form definition from JSON (as versions are stored).
+
+Made at import on purpose: msgspec builds a type's decoding information (and that of the types
+inside it) the first time the type is decoded, and two threads doing that at once can crash the
+process — the server's worker threads compile forms at once after a restart, when the tablets
+sync. Imports are serialised, so every type read in threads has a decoder made at import
+(tests/test_threads.py); the TOML reader then uses the information built here.
+"""
+
 _POSITION = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.S)
 _PATH = re.compile(r"^(?P<msg>.*) - at `(?P<path>[^`]*)`$", re.S)
 _BYTE = re.compile(r"^(?P<msg>.*?)\s*\(byte (?P<byte>\d+)\)$", re.S)
@@ -56,7 +66,7 @@ def parse(data: bytes | str, fmt: Format, source: str = "<form>") -> tuple[Form,
     try:
         if fmt == "toml":
             return msgspec.toml.decode(raw, type=Form), []
-        return msgspec.json.decode(raw, type=Form), []
+        return FORM_JSON.decode(raw), []
     except (msgspec.ValidationError, msgspec.DecodeError) as err:
         raise DefinitionError([_decode_problem(err, raw, source)]) from None
 

@@ -65,6 +65,9 @@ class Choices(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omi
     language: str = "zh"
 
 
+msgspec.json.Decoder(Choices)  # its decoding information built at import: see forms.formats.FORM_JSON
+
+
 class Analysis(Struct, frozen=True, kw_only=True):
     """A form's data and results table, as the dashboard and the proposal read them."""
 

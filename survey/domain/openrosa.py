@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 import forms
+from forms.formats import FORM_JSON
 from forms.model import CHOICE_TYPES, AnyQuestion, Form, Group, Repeat, Text, text_in
 from survey.domain import publishing
 from survey.domain.accounts import Principal
@@ -117,7 +118,7 @@ def _convert(content_hash: str, definition: str) -> XForm:
     from pyxform.errors import PyXFormError
     from pyxform.xls2xform import convert
 
-    form = msgspec.json.decode(definition, type=forms.Form)
+    form = FORM_JSON.decode(definition)
     try:
         text = convert(xlsform=forms.write_xlsform(for_collect(form)), file_type=".xlsx").xform
     except PyXFormError as err:

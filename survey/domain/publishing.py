@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as DbSession
 import forms
 from forms.compiler import Compiled
 from forms.errors import Problem
+from forms.formats import FORM_JSON
 from survey.store.models import AuditLog, FormRecord, FormVersion
 
 
@@ -105,5 +106,5 @@ def compiled(version: FormVersion) -> Compiled:
 
 @lru_cache(maxsize=256)
 def _compile(content_hash: str, definition: str) -> Compiled:
-    form = msgspec.json.decode(definition, type=forms.Form)
+    form = FORM_JSON.decode(definition)
     return forms.compile_form(form, f"{form.id}@{form.version}")
