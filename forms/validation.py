@@ -14,8 +14,9 @@ works in this order:
    nothing but the answer itself is tried at once, and only an answer that fails it waits.
 
 Paths name repeat instances from 1, as people count: ``household[2].age``. The per-question plans
-and the scopes expressions read are in `forms.validation_plans`; reading an answer as its type is
-in `forms.validation_read`. The answers given are read, never changed.
+and the scopes expressions read are in `forms.validation_plans`; the function each scope runs as,
+generated from its plans, in `forms.validation_code`; reading an answer as its type is in
+`forms.validation_read`. The answers given are read, never changed.
 """
 
 from __future__ import annotations
@@ -30,21 +31,8 @@ from msgspec import Struct
 from forms import compiler, outline_answers
 from forms.evaluate import to_number
 from forms.model import Form, text_in
-from forms.validation_plans import (
-    ANSWER,
-    CHECK_NOW,
-    MULTI,
-    STEP_CALCULATE,
-    STEP_CHOICE,
-    STEP_CHOICES,
-    STEP_GENERAL,
-    STEP_INTEGER,
-    STEP_REPEAT,
-    STEP_TEXT,
-    Plan,
-    Plans,
-    Scope,
-)
+from forms.validation_code import scope_function
+from forms.validation_plans import ANSWER, CHECK_NOW, MULTI, Plan, Plans, Scope
 from forms.validation_read import (
     HUGE,
     MESSAGES,
@@ -111,15 +99,6 @@ def validate(
     return Validation(cleaned, tuple(run.errors), tuple(run.dropped))
 
 
-_EXACT = 2.0**53  # floats below this in size are whole numbers JSON can carry exactly
-_WHOLE = {float(n): n for n in range(-16, 1025)}  # the common results of calculations, looked up
-
-
-def _json_number(result: float) -> float | int:
-    """A calculation's float as JSON keeps it: a whole number as an int."""
-    return int(result) if result.is_integer() and -_EXACT < result < _EXACT else result
-
-
 _DICT = frozenset({dict})
 
 
@@ -153,88 +132,14 @@ class _Run:
     def scope(self, owner: str | None, raw: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
         """Evaluate one scope's questions in dependency order; return its cleaned answers.
 
-        This loop runs for every question of every submission, so it is written flat: no path
-        string is built unless something is wrong, and the common answers (a calculation, a
-        valid choice name, a whole number, text) are taken inline. A group's relevance is decided
-        once per scope, and not even looked up again for the next question of the same group.
+        This runs for every question of every submission, so each scope runs as a function written
+        for it (`forms.validation_code`): its questions one after another, the common answers (a
+        calculation, a valid choice name, a whole number, text) taken inline, no path string built
+        unless something is wrong, a group's relevance decided once per scope instance. What is off
+        that path calls the methods below.
         """
-        out: dict[str, Any] = {}
-        values = scope.values
-        get = raw.get
-        decided: dict[Any, bool] = {}
-        gate: tuple[Any, ...] | None = None
-        relevant = True
-        for plan, name, step, conditions, extra, read in self.plans.rows[owner]:
-            if conditions is not gate:  # the same conditions as the question before: the same decision
-                gate, relevant = conditions, True
-                for condition in conditions:
-                    known = decided.get(condition)
-                    if known is None:
-                        known = decided[condition] = condition(scope)
-                    if not known:
-                        relevant = False
-                        break
-            if not relevant:
-                if get(name) is not None or plan.other_key:
-                    self.not_relevant(plan, raw, scope)
-            elif step == STEP_CALCULATE:  # a calculation's value is the server's: any answer to it is ignored
-                result = extra(scope)
-                if type(result) is float:
-                    if result == result:  # NaN is no value
-                        if read:
-                            values[name] = result
-                        whole = _WHOLE.get(result)
-                        out[name] = whole if whole is not None else _json_number(result)
-                elif result != "" and result == result:
-                    values[name] = out[name] = result
-            elif step == STEP_CHOICE:
-                value = get(name)
-                if type(value) is str and value in extra:
-                    out[name] = value
-                    if read:
-                        values[name] = value
-                else:
-                    self.general(plan, value, raw, scope, out)
-            elif step == STEP_CHOICES:
-                value = get(name)
-                if type(value) is list and plain_choices(value, extra, plan.top):
-                    xpath = " ".join(value)
-                    out[name] = value
-                    if read:
-                        values[name] = xpath
-                    if plan.other_key and get(plan.other_key) is not None:
-                        self.other(plan, value, get(plan.other_key), scope, out)
-                    if plan.checks:
-                        self.check(plan, scope, value, xpath)
-                else:
-                    self.general(plan, value, raw, scope, out)
-            elif step == STEP_INTEGER:  # extra: the whole numbers taken at once, their checks passed
-                value = get(name)
-                if type(value) is int and value in extra:
-                    out[name] = value
-                    if read:
-                        values[name] = float(value)
-                else:
-                    self.general(plan, value, raw, scope, out)
-            elif step == STEP_TEXT:
-                value = get(name)
-                if type(value) is str and value:
-                    out[name] = value
-                    if read:
-                        values[name] = value
-                    if extra and (extra != CHECK_NOW or not passes(plan, scope, value, value)):
-                        self.pending.append((plan, scope, value, value))
-                else:
-                    self.general(plan, value, raw, scope, out)
-            elif step == STEP_GENERAL:
-                self.general(plan, get(name), raw, scope, out)
-            elif step == STEP_REPEAT:
-                self.repeat(plan, get(name), scope, out)
-            elif not empty(get(name)):
-                self.fail(scope.path(name), "no_answer", plan)
-        if not self.plans.known[owner].issuperset(raw):
-            self.unknown(self.plans.known[owner], raw, scope)
-        return out
+        walk = self.plans.walks.get(owner) or scope_function(self.plans, owner)
+        return walk(self, raw, scope)
 
     def general(
         self, plan: Plan, value: Any, raw: Mapping[str, Any], scope: Scope, out: dict[str, Any]
@@ -334,10 +239,11 @@ class _Run:
             if math.isfinite(expected) and int(expected) != len(items):  # NaN or ∞ checks nothing
                 self.fail(scope.path(name), "repeat_count", plan, expected=int(expected), actual=len(items))
         cleaned = []
+        walk = self.plans.walks.get(name) or scope_function(self.plans, name)  # self.scope, looked up once
         for i, item in enumerate(items, 1):
             child = Scope(self.plans, scope, name, i, self.today)
             instances.append(child)
-            cleaned.append(self.scope(name, item, child))
+            cleaned.append(walk(self, item, child))
         if cleaned:
             out[name] = cleaned
 
@@ -346,29 +252,28 @@ class _Run:
 
         ``.`` is the answer being checked (``""`` when there is none), as in the browser.
         """
-        for plan, scope, clean, xpath in self.pending:
-            path = scope.path(plan.name)
+        for plan, scope, clean, xpath in self.pending:  # the path is built only for a failure
             scope.current_value = xpath
             if clean is None:
                 required = plan.required_if(scope) if plan.required_if else plan.required
                 if required:
-                    self.fail(path, "required", plan)
+                    self.fail(scope.path(plan.name), "required", plan)
                 continue
             if plan.minimum is not None and clean < plan.minimum:
-                self.fail(path, "minimum", plan, limit=plan.minimum)
+                self.fail(scope.path(plan.name), "minimum", plan, limit=plan.minimum)
             if plan.maximum is not None and clean > plan.maximum:
-                self.fail(path, "maximum", plan, limit=plan.maximum)
+                self.fail(scope.path(plan.name), "maximum", plan, limit=plan.maximum)
             if plan.choice_filter is not None:
-                self.check_filter(plan, path, scope, clean)
+                self.check_filter(plan, scope, clean)
             if plan.constraint is not None and not plan.constraint(scope):
-                self.fail(path, "constraint", plan)
+                self.fail(scope.path(plan.name), "constraint", plan)
 
-    def check_filter(self, plan: Plan, path: str, scope: Scope, clean: Any) -> None:
+    def check_filter(self, plan: Plan, scope: Scope, clean: Any) -> None:
         fields = scope.fields
         for chosen in clean if isinstance(clean, list) else [clean]:
             scope.fields = {"name": chosen, **plan.options[chosen].filters}  # type: ignore[index]
             if not plan.choice_filter(scope):  # type: ignore[misc]
-                self.fail(path, "filtered", plan, value=chosen)
+                self.fail(scope.path(plan.name), "filtered", plan, value=chosen)
         scope.fields = fields
 
 

@@ -1,10 +1,11 @@
 """What `forms.validation` does for each question, decided once per compiled form, and the scopes it fills.
 
 A `Plan` holds one question's steps with its expressions compiled to closures; `Plans` holds every
-plan per scope (the form, or a repeat) in evaluation order, also as flat rows for the hot loop,
-and how ``${name}`` resolves from each scope. A `Scope` holds the values of one scope instance and
-is what an expression sees from it (a `forms.env.DirectEnv`: the scope's own questions are read
-from ``values`` in place, other names climb to an outer scope or gather a repeat's instances).
+plan per scope (the form, or a repeat) in evaluation order, also as flat rows (what
+`forms.validation_code` writes each scope's function from), and how ``${name}`` resolves from each
+scope. A `Scope` holds the values of one scope instance and is what an expression sees from it (a
+`forms.env.DirectEnv`: the scope's own questions are read from ``values`` in place, other names
+climb to an outer scope or gather a repeat's instances).
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from forms.validation_read import MULTIPLE, READERS
 from forms.validation_shortcuts import CHECK_LATER, CHECK_NOW, NO_CHECKS, passing, sum_over
 
 ANSWER, MULTI, CALCULATE, REPEAT, NOTE = range(5)
-# How the hot loop takes a question (a row's step), the most common first: a calculation, a choice
-# name with no "other" and no checks, plain choice names, a whole number, text, anything else.
+# How validation takes a question (a row's step: a template of forms.validation_code): a calculation,
+# a choice name with no "other" and no checks, plain choice names, a whole number, text, anything else.
 STEP_CALCULATE, STEP_CHOICE, STEP_CHOICES, STEP_INTEGER, STEP_TEXT, STEP_GENERAL, STEP_REPEAT, STEP_NOTE = (
     range(8)
 )
@@ -113,6 +114,8 @@ class Plans:
             owner: frozenset(p.name for p in plans) | {p.other_key for p in plans if p.other_key}
             for owner, plans in self.scopes.items()
         }
+        # each scope's generated function (forms.validation_code), made when the scope is first met
+        self.walks: dict[str | None, Callable[..., dict[str, Any]]] = {}
 
     def reader(self, owner: str | None, name: str) -> Callable[[Scope], Any]:
         """How ``${name}`` is read from scope ``owner``: here, climbing to an outer scope, or gathered."""
@@ -253,7 +256,7 @@ def _fast_path(q: Any, options: dict[str, Choice] | None, special: frozenset[str
 
 
 def _row(p: Plan, read: bool, probe: Scope) -> tuple[Any, ...]:
-    """A plan as the tuple `forms.validation` unpacks: (plan, name, step, conditions, extra, read).
+    """A plan as the tuple `forms.validation_code` writes from: (plan, name, step, conditions, extra, read).
 
     ``extra`` is what the step needs at hand: the accepted choice names, the calculation, the
     whole numbers taken at once, or when the checks run; ``read`` says whether an expression
