@@ -6,26 +6,28 @@ confirmed. From segments:
 
 * :func:`suggest` — codes suggested by codebook keywords found as substrings of the raw text,
   skipped when a negation stands within two characters before (suggestions only: a coder confirms);
-* :func:`deidentify` — names after 姓/叫, phone, ID and door numbers masked;
+* :func:`deidentify` — names (by title, kinship, introduction, and the session's own roster), phone,
+  ID, account, plate and door numbers and any long run of digits (in Chinese numerals too) masked;
 * :func:`code_frequency` — per code and group, units not mentions: participants for interviews,
   "k of m groups" for focus groups (never a percentage of people from focus groups);
 * :func:`co_occurrence` — pairs of codes with their count and Jaccard index, above a support;
 * :func:`agreement` — Cohen's κ per code and overall for double-coded segments;
 * :func:`triangulate` — per need domain, the survey estimate beside what sessions say.
 
-Quote selection is in :mod:`analysis.qualitative_quotes`, tokens and exploration (jieba) in
-:mod:`analysis.qualitative_text`.
+De-identifying is in :mod:`analysis.qualitative_deidentify`, quote selection in
+:mod:`analysis.qualitative_quotes`, tokens and exploration (jieba) in :mod:`analysis.qualitative_text`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import TYPE_CHECKING, Literal
 
 import msgspec
 import numpy as np
+
+from analysis.qualitative_deidentify import deidentify as deidentify  # re-exported: callers import it here
 
 if TYPE_CHECKING:  # scipy, which analysis.indicators brings, only when agreement is computed
     from analysis.indicators import Kappa
@@ -167,32 +169,6 @@ def _first_hit(text: str, words: Sequence[str]) -> tuple[str, int] | None:
         if start >= 0 and (best is None or start < best[1]):
             best = (word, start)
     return best
-
-
-# ---------------------------------------------------------------------------- de-identifying
-
-# Numbers as people write them: digits grouped by spaces, dashes or dots (138 1234 5678, 440681 19500101
-# 1234), half- or full-width, after +86 / 0086, a landline's area code in brackets ((0757) 8654 3210).
-_D = "[0-9０-９]"
-_S = r"[\s\-－‐‑–—.．·]?"
-_CC = rf"(?:[+＋]|00|００)?[8８][6６]{_S}"
-_AREA = rf"(?:(?:[+＋]|00|００)[8８][6６]{_S}[(（]?[0０]?[)）]?|[(（]?[0０])"
-_MASKS = (
-    (re.compile(rf"(?<!{_D}){_D}(?:{_S}{_D}){{16}}{_S}[0-9０-９XxＸｘ](?![0-9０-９XxＸｘ])"), "[证件号]"),
-    (re.compile(rf"(?<!{_D})(?:{_CC})?[1１][3-9３-９](?:{_S}{_D}){{9}}(?!{_D})"), "[电话]"),
-    (re.compile(rf"(?<!{_D}){_AREA}{_D}{{2,3}}[)）]?(?:{_S}{_D}){{7,8}}(?!{_D})"), "[电话]"),
-    (re.compile(rf"(电话|座机|手机|号码|热线)([：:\s]*){_D}{{3,4}}{_S}{_D}{{4}}(?!{_D})"), r"\1\2[电话]"),
-    (re.compile(rf"{_D}+\s*(?:栋|幢|座|号楼)\s*{_D}+\s*(?:号|室|房)?|{_D}+\s*(?:室|房|号房)"), "[门牌]"),
-    (re.compile(r"(?<=姓)[\u4e00-\u9fff]"), "某"),
-    (re.compile(r"(?<=叫)(?![我你他她它们人大家做作什])[\u4e00-\u9fff]{1,3}"), "某某"),
-)
-
-
-def deidentify(text: str) -> str:
-    """``text`` with names after 姓/叫, phone numbers, ID numbers and door numbers masked."""
-    for pattern, mask in _MASKS:
-        text = pattern.sub(mask, text)
-    return text
 
 
 # ------------------------------------------------------------------------------------ counting

@@ -1,7 +1,9 @@
 """Representative quotes for a code, chosen deterministically and explainably (METHODS §4.2).
 
 1. Candidates: segments coded c by a coder (never a mere suggestion) that a participant said (a
-   quote, or a note attributed to a participant code), de-identified, 15–150 characters long.
+   quote, or a note attributed to a participant code), de-identified, 15–150 characters long. The
+   names a session's roster holds are the caller's to mask (:func:`analysis.qualitative.deidentify`
+   with ``names``): ``survey.domain.coding.coded`` gives segments already masked with them.
 2. Typicality: the cosine between a segment's TF-IDF vector (jieba tokens; IDF over every segment
    given, the project's corpus) and the centroid of all segments coded c.
 3. Diversity: candidates are taken by typicality (ties by session and place, so the same data

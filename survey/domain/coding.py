@@ -6,20 +6,24 @@ suggestions until the coder ticks them; saving replaces that coder's coding of t
 coders' codings of one session make it double-coded, for Cohen's κ. Summaries count the first
 coder's codes (the primary coding); a later coder's pass is the check, used for agreement only.
 
-Text is always shown de-identified (:func:`analysis.qualitative.deidentify`); suggestions are
-made on the raw text, which never leaves this module.
+Text is always shown de-identified (:func:`analysis.qualitative.deidentify`), with the names the
+session itself holds (:func:`roster_names`) masked too; suggestions are made on the raw text,
+which never leaves this module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from analysis.qualitative import Agreement, Segment, agreement, deidentify, suggest
+from forms import outline_answers
+from forms.compiler import walk
 from forms.model import Form, Localized
 from survey.domain import sessions
 from survey.domain.accounts import Principal
@@ -101,6 +105,23 @@ def keywords(form: Form) -> dict[str, tuple[str, ...]]:
     return {c.code: c.keywords for c in form.codebook if c.keywords}
 
 
+def roster_names(s: sessions.Session) -> tuple[str, ...]:
+    """The names session ``s`` holds (:func:`names_held`), to mask wherever its text says them."""
+    return names_held(s.compiled.form, s.answers)
+
+
+def names_held(form: Form, answers: Mapping[str, Any]) -> tuple[str, ...]:
+    """The text answers to questions marked ``pii`` in a record of ``form``: the names it holds.
+
+    The facilitator's, a respondent's, every roster row's — a participant removed, or who did not
+    consent, included: others in the session may still name them.
+    """
+    values = [answers.get(q.name) for q, *_ in walk(form.questions) if q.pii]
+    personal = [q.name for q, *_ in walk(form.roster) if q.pii]
+    values += [row.get(name) for row in answers.get(outline_answers.ROSTER) or [] for name in personal]
+    return tuple(sorted({v.strip() for v in values if isinstance(v, str) and v.strip()}))
+
+
 def passes(db: DbSession, found: Iterable[sessions.Session]) -> dict[str, list[Pass]]:
     """Every session's codings, oldest first, keeping marks whose segment is still there unchanged."""
     by_uuid = {s.uuid: {seg.key: sessions.digest(seg.text) for seg in s.segments} for s in found}
@@ -130,12 +151,24 @@ def passes(db: DbSession, found: Iterable[sessions.Session]) -> dict[str, list[P
 
 
 def coded(found: Iterable[sessions.Session], done: dict[str, list[Pass]]) -> list[Segment]:
-    """Every segment with the primary (first) coder's codes; segments of uncoded sessions have none."""
+    """Every segment with the primary (first) coder's codes; segments of uncoded sessions have none.
+
+    A session that holds names (:func:`roster_names`) gives its segments already de-identified with
+    them: quotes, proposals and exports read segments without knowing any roster.
+    """
     out = []
     for s in found:
         primary = done.get(s.uuid, [])
         marks = primary[0].marks if primary else {}
-        out.extend(msgspec.structs.replace(seg, codes=marks.get(seg.key, ())) for seg in s.segments)
+        names = roster_names(s)
+        out.extend(
+            msgspec.structs.replace(
+                seg,
+                codes=marks.get(seg.key, ()),
+                text=deidentify(seg.text, names) if names else seg.text,
+            )
+            for seg in s.segments
+        )
     return out
 
 
@@ -179,10 +212,11 @@ def page(db: DbSession, principal: Principal, uuid: str) -> CodingPage:
     done = passes(db, [s]).get(uuid, [])
     mine = next((p for p in done if p.coder == principal.username), None)
     words = keywords(form)
+    names = roster_names(s)
     rows = tuple(
         SegmentRow(
             seg.key,
-            deidentify(seg.text),
+            deidentify(seg.text, names),
             seg.participant,
             seg.topic,
             {x.code: x.keyword for x in suggest(seg.text, words)},

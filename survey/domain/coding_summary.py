@@ -168,7 +168,11 @@ def explore(db: DbSession, form_id: str, keyword: str = "", top: int = 40) -> Ex
     """Frequent terms (jieba, with the domain's words and the codebook's keywords) and KWIC, de-identified."""
     title = sessions.outline_title(db, form_id)
     found = sessions.load(db, form_id)
-    texts = [(f"{s.date} {s.site} {seg.key}", deidentify(seg.text)) for s in found for seg in s.segments]
+    texts = [
+        (f"{s.date} {s.site} {seg.key}", deidentify(seg.text, coding.roster_names(s)))
+        for s in found
+        for seg in s.segments
+    ]
     extra = _extra_words(found)
     terms = frequent_terms([t for _, t in texts], top=top, extra=extra)
     keyword = keyword.strip()[:40]

@@ -50,8 +50,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from analysis.qualitative import deidentify
 from forms.compiler import Compiled, Slot
-from forms.model import Group, Likert, Note, Rank, Repeat, SelectMultiple, SelectOne, text_in
-from survey.domain import publishing
+from forms.model import Form, Group, Likert, Note, Rank, Repeat, SelectMultiple, SelectOne, text_in
+from survey.domain import coding, publishing
 from survey.domain.accounts import Principal
 from survey.store.models import AuditLog, FormVersion, Site, Submission, User
 
@@ -319,8 +319,9 @@ def export(db: DbSession, form_id: str, query: Query, principal: Principal | Non
     pii = personal_names(versions)
     tables = layout(_shown(versions, records), frozenset() if admin else pii, _language(versions, query))
     _check(form_id, query, tables, pii)
-    if admin is None:  # free text can still hold a phone or ID number someone typed: mask it
-        records = [_masked(r) for r in records]
+    if admin is None:  # free text can still hold a name, a phone or ID number someone typed: mask it
+        forms_by_version = {c.form.version: c.form for c in versions}
+        records = [_masked(r, forms_by_version.get(r.form_version)) for r in records]
     content, filename = _render(form_id, query, tables, records)
     if admin is not None and _personal(query, tables, pii):
         db.add(_audit(admin, form_id, query, len(records)))
@@ -355,18 +356,23 @@ def _records(db: DbSession, form_id: str) -> list[Row[Any]]:
     return list(db.execute(statement))
 
 
-def _masked(record: Row[Any]) -> Any:
-    """The record with every text answer de-identified (names after 姓/叫, phone, ID and door numbers)."""
-    return SimpleNamespace(**{**record._mapping, "answers": _deidentified(record.answers)})
+def _masked(record: Row[Any], form: Form | None) -> Any:
+    """The record with every text answer de-identified, the names the record itself holds included.
+
+    Those are its answers to questions marked personal (a respondent's name, a session's roster):
+    their columns are left out for all but admins, and other answers may still say them.
+    """
+    names = coding.names_held(form, record.answers) if form is not None else ()
+    return SimpleNamespace(**{**record._mapping, "answers": _deidentified(record.answers, names)})
 
 
-def _deidentified(value: Any) -> Any:
+def _deidentified(value: Any, names: tuple[str, ...]) -> Any:
     if isinstance(value, str):
-        return deidentify(value)
+        return deidentify(value, names)
     if isinstance(value, list):
-        return [_deidentified(v) for v in value]
+        return [_deidentified(v, names) for v in value]
     if isinstance(value, dict):
-        return {k: _deidentified(v) for k, v in value.items()}
+        return {k: _deidentified(v, names) for k, v in value.items()}
     return value
 
 
