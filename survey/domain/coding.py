@@ -13,7 +13,7 @@ which never leaves this module.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from analysis.qualitative import Agreement, Segment, agreement, deidentify, suggest
-from forms import outline_answers
 from forms.compiler import walk
 from forms.model import Form, Localized
 from survey.domain import sessions
@@ -116,10 +115,22 @@ def names_held(form: Form, answers: Mapping[str, Any]) -> tuple[str, ...]:
     The facilitator's, a respondent's, every roster row's — a participant removed, or who did not
     consent, included: others in the session may still name them.
     """
-    values = [answers.get(q.name) for q, *_ in walk(form.questions) if q.pii]
-    personal = [q.name for q, *_ in walk(form.roster) if q.pii]
-    values += [row.get(name) for row in answers.get(outline_answers.ROSTER) or [] for name in personal]
-    return tuple(sorted({v.strip() for v in values if isinstance(v, str) and v.strip()}))
+    personal = {q.name for q, *_ in walk(form.questions) if q.pii}
+    personal |= {q.name for q, *_ in walk(form.roster) if q.pii}
+    return tuple(sorted({v.strip() for v in _held(answers, personal) if v.strip()}))
+
+
+def _held(value: Any, personal: set[str]) -> Iterator[str]:
+    """The text answers to ``personal`` questions in ``value``, at any depth (repeats, the roster)."""
+    if isinstance(value, Mapping):
+        for name, answer in value.items():
+            if name in personal and isinstance(answer, str):
+                yield answer
+            elif isinstance(answer, Mapping | list):
+                yield from _held(answer, personal)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _held(item, personal)
 
 
 def passes(db: DbSession, found: Iterable[sessions.Session]) -> dict[str, list[Pass]]:

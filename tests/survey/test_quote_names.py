@@ -18,6 +18,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+import forms
+from analysis.qualitative import deidentify
 from survey.domain import admin, coding, publishing, sessions
 from survey.store.models import User
 from tests.survey.test_coding import code_all
@@ -122,3 +124,51 @@ def test_coded_segments_leave_the_session_without_its_names(
     assert "某某我一个人住，仔女都喺外地，晚上好孤单。" in texts
     for said in SAID:
         assert not [t for t in texts if said in t], said
+
+
+HOUSEHOLD = """
+id = "named_household"
+version = "1"
+title = {zh = "入户", en = "Visit"}
+default_language = "zh"
+
+[[questions]]
+type = "text"
+name = "resp_name"
+label = {zh = "姓名", en = "Name"}
+pii = true
+
+[[questions]]
+type = "repeat"
+name = "members"
+label = {zh = "家庭成员", en = "Members"}
+
+[[questions.questions]]
+type = "text"
+name = "m_name"
+label = {zh = "成员姓名", en = "Member's name"}
+pii = true
+
+[[questions.questions]]
+type = "text"
+name = "m_note"
+label = {zh = "备注", en = "Note"}
+
+[[questions]]
+type = "text"
+name = "remarks"
+label = {zh = "备注", en = "Remarks"}
+"""
+
+
+def test_names_held_inside_a_repeat_are_masked_too() -> None:
+    """A household roster's names (a repeat's personal question) count as the record's names."""
+    form = forms.loads(HOUSEHOLD)
+    answers = {
+        "resp_name": "黄丽华",
+        "members": [{"m_name": "区志明", "m_note": "丽华照顾佢"}, {"m_name": " ", "m_note": "无"}],
+        "remarks": "志明行动不便，阿华每日陪佢。",
+    }
+    assert coding.names_held(form, answers) == ("区志明", "黄丽华")
+    masked = deidentify(answers["remarks"], coding.names_held(form, answers))
+    assert masked == "某某行动不便，阿某每日陪佢。"
