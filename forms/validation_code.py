@@ -237,16 +237,21 @@ def _calculate(row: _Row) -> list[str]:
     ]
 
 
-def _choice(row: _Row) -> list[str]:
-    """A choice name with no "other" and no checks: taken when it is one of the accepted names."""
+def _taken(row: _Row, kind: str, xpath: str) -> list[str]:
+    """An answer of type ``kind`` taken as it is when it is among the row's accepted values."""
     return [
         f"value = get({row.key})",
-        f"if type(value) is str and value in {row.extra}:",
+        f"if type(value) is {kind} and value in {row.extra}:",
         f"    out[{row.key}] = value",
-        *row.keep("value"),
+        *row.keep(xpath),
         "else:",
         f"    {row.general()}",
     ]
+
+
+def _choice(row: _Row) -> list[str]:
+    """A choice name with no "other" and no checks: taken when it is one of the accepted names."""
+    return _taken(row, "str", "value")
 
 
 def _choices(row: _Row) -> list[str]:
@@ -271,14 +276,7 @@ def _choices(row: _Row) -> list[str]:
 
 def _integer(row: _Row) -> list[str]:
     """A whole number among those taken at once (in range, its checks passed in advance)."""
-    return [
-        f"value = get({row.key})",
-        f"if type(value) is int and value in {row.extra}:",
-        f"    out[{row.key}] = value",
-        *row.keep("float(value)"),
-        "else:",
-        f"    {row.general()}",
-    ]
+    return _taken(row, "int", "float(value)")
 
 
 def _text(row: _Row) -> list[str]:
