@@ -35,8 +35,10 @@ _NUMBERS = (
     # A room number, but not a flat's layout (3室1厅, 2房1厅: how crowded a home is, not where).
     (
         re.compile(
-            rf"{_D}+\s*(?:栋|幢|座|号楼)\s*{_D}+\s*(?:号|室|房)?"
-            rf"|{_D}+\s*(?:室|房|号房)(?!\s*[0-9０-９一二两三四五六]?\s*厅)"
+            # each from the start of a run of digits only: tried at every digit of a long run, the
+            # run would be read again from each (20,000 digits took 7 s)
+            rf"(?<!{_D}){_D}+\s*(?:栋|幢|座|号楼)\s*{_D}+\s*(?:号|室|房)?"
+            rf"|(?<!{_D}){_D}+\s*(?:室|房|号房)(?!\s*[0-9０-９一二两三四五六]?\s*厅)"
         ),
         "[门牌]",
     ),

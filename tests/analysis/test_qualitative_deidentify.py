@@ -159,3 +159,9 @@ def test_a_roster_row_written_as_surname_and_title_masks_that_person_not_every_t
 def test_a_roster_value_with_digits_is_not_a_name() -> None:
     """A phone number in a field marked personal is masked as a number, not as a name."""
     assert deidentify("电话13812345678", ["13812345678"]) == "电话[电话]"
+
+
+def test_a_door_number_is_read_from_the_start_of_its_digits() -> None:
+    """A door number inside a long run is masked with the run; one after other digits is not split."""
+    assert deidentify("住" + "1" * 5000 + "室") == "住[门牌]"
+    assert deidentify("12栋3号同5室") == "[门牌]同[门牌]"
