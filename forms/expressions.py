@@ -238,13 +238,40 @@ def _describe(token: Token, source: str) -> str:
     return f"string {text}" if token.kind == "str" else f"'{text}'"
 
 
+MAX_DEPTH = 200
+"""The deepest tree an expression may make. Checking, evaluating and printing walk the tree
+recursively, so a long flat chain (``${a} + ${a} + …`` 600 times, a tree 600 deep) would exhaust
+Python's stack after the parser had accepted it; real expressions stay far below (a chain of 40
+``or``s is 40 deep)."""
+
+
 @functools.lru_cache(maxsize=4096)
 def parse(source: str) -> Node:
     """Parse an expression; raises `ExpressionError` naming the problem and its column."""
     try:
-        return _Parser(source).whole()
+        tree = _Parser(source).whole()
     except RecursionError:
         raise ExpressionError("expression is nested too deeply", source, 0) from None
+    if (levels := depth(tree)) > MAX_DEPTH:
+        message = f"expression is nested too deeply ({levels} levels, at most {MAX_DEPTH})"
+        raise ExpressionError(f"{message}: split it into calculations", source, 0)
+    return tree
+
+
+def depth(node: Node) -> int:
+    """The number of levels of the tree (1 for a leaf), counted without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        match current:
+            case Unary(operand=operand):
+                stack.append((operand, level + 1))
+            case Binary(left=left, right=right):
+                stack += [(left, level + 1), (right, level + 1)]
+            case Call(args=args):
+                stack += [(arg, level + 1) for arg in args]
+    return deepest
 
 
 # --------------------------------------------------------------------------------------- the printer

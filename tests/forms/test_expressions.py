@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from forms.compiler import compile_form
 from forms.evaluate import (
     EvaluationError,
     MappingEnv,
@@ -27,6 +28,7 @@ from forms.evaluate import (
 )
 from forms.expressions import (
     FUNCTIONS,
+    MAX_DEPTH,
     Binary,
     Call,
     Current,
@@ -40,6 +42,7 @@ from forms.expressions import (
     Unary,
     calls,
     check_calls,
+    depth,
     format_number,
     node_from_json,
     node_to_json,
@@ -50,6 +53,8 @@ from forms.expressions import (
     unparse,
     uses_current,
 )
+from forms.formats import loads
+from forms.validation import validate
 
 NAN, INF = math.nan, math.inf
 TODAY = date(2024, 3, 15)
@@ -290,6 +295,39 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
     """Absurdly deep parentheses give an ExpressionError instead of a RecursionError."""
     with pytest.raises(ExpressionError, match="nested too deeply"):
         parse("(" * 3000 + "1" + ")" * 3000)
+
+
+def test_a_long_flat_chain_is_too_deep_to_check_and_says_how_deep() -> None:
+    """A chain makes a tree as deep as it is long; checking, evaluating and printing walk it recursively."""
+    with pytest.raises(ExpressionError, match=r"nested too deeply \(5000 levels, at most 200\)"):
+        parse(" + ".join(["${a}"] * 5000))
+    assert depth(parse(" or ".join(["${a} = 1"] * 40))) == 41  # a long real one is far from the limit
+
+
+def test_a_chain_at_the_limit_is_checked_evaluated_and_printed() -> None:
+    """The deepest tree allowed goes through every stage that walks it recursively."""
+    chain = " + ".join(["${a}"] * MAX_DEPTH)
+    assert depth(parse(chain)) == MAX_DEPTH
+    form = f"""
+id = "deep"
+version = "1"
+title = {{zh = "深", en = "Deep"}}
+default_language = "zh"
+
+[[questions]]
+type = "integer"
+name = "a"
+label = {{zh = "甲", en = "A"}}
+
+[[questions]]
+type = "calculate"
+name = "total"
+calculation = "{chain}"
+"""
+    compiled = compile_form(loads(form))
+    assert validate(compiled, {"a": 2}).answers["total"] == 2 * MAX_DEPTH
+    assert unparse(parse(chain)) == chain
+    assert compiled.logic_json(browser=True)
 
 
 # ------------------------------------------------------------------------------------------- printing

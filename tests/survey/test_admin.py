@@ -294,6 +294,38 @@ def test_an_invalid_form_shows_every_problem_in_place_with_422(app: Any, admin: 
         assert db.scalars(select(FormVersion)).all() == []
 
 
+def test_an_expression_too_deep_to_check_is_a_422_naming_it_never_a_500(
+    app: Any, client: TestClient, tokens: dict[str, str]
+) -> None:
+    """A flat chain of 600 additions parsed, then exhausted the stack in the checks after: a 500."""
+    chain = " + ".join(["${a}"] * 600)
+    definition = textwrap.dedent(
+        f"""
+        id = "deep"
+        version = "1"
+        title = {{zh = "深", en = "Deep"}}
+        default_language = "zh"
+
+        [[questions]]
+        type = "integer"
+        name = "a"
+        label = {{zh = "甲", en = "A"}}
+
+        [[questions]]
+        type = "calculate"
+        name = "total"
+        calculation = "{chain}"
+        """
+    )
+    headers = {**auth(tokens["admin"]), "content-type": "application/toml"}
+    response = client.post("/api/v1/forms", content=definition.encode(), headers=headers)
+    assert response.status_code == 422, response.text
+    assert "question total, calculation" in response.text
+    assert "nested too deeply (600 levels, at most 200)" in response.text
+    with app.state.sessions() as db:
+        assert db.scalars(select(FormVersion)).all() == []
+
+
 def test_a_changed_form_under_a_published_version_is_refused_in_place(admin: TestClient) -> None:
     """Other content under a published version number is refused with 409 and the reason."""
     upload(admin, "visit.toml", VISIT.encode())
