@@ -211,14 +211,21 @@ def single(value: Any) -> Any:
 
 
 def empty(value: Any) -> bool:
-    """No answer: None, blank text, or a list of those."""
+    """No answer: None, blank text, or a list of those (at any depth, read without recursion)."""
     if value is None:
         return True
     if isinstance(value, str):
         return value.strip() == ""
-    if isinstance(value, list | tuple):
-        return all(empty(v) for v in value)
-    return False
+    if not isinstance(value, list | tuple):
+        return False
+    lists = [value]  # a list nested a thousand deep is a malformed answer, not a crash
+    while lists:
+        for item in lists.pop():
+            if isinstance(item, list | tuple):
+                lists.append(item)
+            elif item is not None and not (isinstance(item, str) and item.strip() == ""):
+                return False
+    return True
 
 
 _INDEXED = re.compile(r"^(?P<name>[^\[\].]+)\[(?P<index>\d+)\]\.(?P<rest>.+)$")

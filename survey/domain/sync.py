@@ -83,7 +83,7 @@ def parse_batch(body: bytes) -> list[Any]:
     """
     try:
         return _RECORDS.decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         pass  # some record is malformed, or the JSON is: the plain decoder says which
     try:
         return _BATCH.decode(body)
@@ -91,6 +91,8 @@ def parse_batch(body: bytes) -> list[Any]:
         raise BatchError(400, "the body must be a JSON array of records") from None
     except msgspec.DecodeError as err:
         raise BatchError(400, f"malformed JSON: {err}") from None
+    except RecursionError:  # msgspec's own limit on nesting
+        raise BatchError(400, "malformed JSON: nested too deeply") from None
 
 
 class _Checked(msgspec.Struct, gc=False):

@@ -246,6 +246,7 @@ def test_a_known_site_and_a_collection_time_are_stored(api: TestClient, tokens: 
         (b"", "malformed JSON"),
         (b'{"uuid": "x"}', "JSON array"),
         (b'"records"', "JSON array"),
+        (b'[{"uuid": "x", "form_version": "1", "answers": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}]", "nested too deeply"),
     ],
 )
 def test_malformed_json_is_a_400_saying_what_is_wrong(
@@ -327,6 +328,9 @@ STRANGE: list[Any] = [
     {"uuid": str(uuidlib.UUID(int=13)), "form_version": VERSION, "answers": {**ANSWERS, "comments": nested(400)}},
     {"uuid": str(uuidlib.UUID(int=14)), "form_version": VERSION, "answers": {**ANSWERS, "members": [{"m_age": nested(400)}]}},
     {"uuid": str(uuidlib.UUID(int=15)), "form_version": VERSION, "answers": {**ANSWERS, "hh_size": 500, "members": ANSWERS["members"] * 167}},
+    # deeper than Python's recursion limit, read by a check that used to recurse: a 500 before
+    {"uuid": str(uuidlib.UUID(int=16)), "form_version": VERSION, "answers": {**ANSWERS, "members": [{"m_age": nested(900)}]}},
+    {"uuid": str(uuidlib.UUID(int=17)), "form_version": VERSION, "answers": {**ANSWERS, "unasked": [nested(900), "x"]}},
 ]
 
 
