@@ -228,13 +228,21 @@ def empty(value: Any) -> bool:
     return True
 
 
-_INDEXED = re.compile(r"^(?P<name>[^\[\].]+)\[(?P<index>\d+)\]\.(?P<rest>.+)$")
+# an index of more digits is no instance (and no int() of thousands of digits, which Python refuses)
+_INDEXED = re.compile(r"^(?P<name>[^\[\].]+)\[(?P<index>\d{1,9})\]\.(?P<rest>.+)$")
+
+
+MAX_INSTANCES = 10_000
+"""The highest instance number an HTML-post key may give (``household[10000].age``)."""
 
 
 def unflatten(answers: Mapping[str, Any]) -> Mapping[str, Any]:
     """Answers with HTML-post keys like ``household[2].age`` folded into lists of dicts.
 
-    Answers without such keys are returned as they are (validation only reads them).
+    Answers without such keys are returned as they are (validation only reads them). Instances
+    count from 1, and a gap is an empty instance; a key numbered 0 or above `MAX_INSTANCES` is
+    left as it is, so that it is reported as no question of the form — folded, ``[0]`` was lost
+    without a word and ``[100000000]`` made a hundred million empty instances.
     """
     if "[" not in "".join(answers):
         return answers
@@ -242,7 +250,7 @@ def unflatten(answers: Mapping[str, Any]) -> Mapping[str, Any]:
     nested: dict[str, dict[int, dict[str, Any]]] = {}
     for key, value in answers.items():
         m = _INDEXED.match(key)
-        if m is None:
+        if m is None or not 1 <= int(m["index"]) <= MAX_INSTANCES:
             out[key] = value
         else:
             nested.setdefault(m["name"], {}).setdefault(int(m["index"]), {})[m["rest"]] = value

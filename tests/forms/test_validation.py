@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from formhelpers import make_form
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -174,6 +175,14 @@ class TestValidAnswers:
         assert result.ok, result.errors
         assert result.answers["household"][1] == {"age": 35, "works": "yes", "is_older": 0}
         assert result.answers["hh_size"] == 2
+
+    @pytest.mark.parametrize("index", ["0", "10001", "100000000", "9" * 5000])
+    def test_an_html_post_instance_numbered_out_of_range_is_no_question(self, index: str) -> None:
+        """``household[0]`` was lost without a word, ``household[100000000]`` made that many instances."""
+        post = {"consent": ["yes"], "hh_size": ["1"], "household[1].age": ["67"], f"household[{index}].age": ["3"]}
+        result = check(post)
+        assert (f"household[{index}].age", "unknown") in [(e.path, e.code) for e in result.errors]
+        assert len(result.answers["household"]) == 1
 
 
 class TestRelevance:
