@@ -35,6 +35,7 @@ from forms.validation_code import scope_function
 from forms.validation_plans import ANSWER, CHECK_NOW, MULTI, Plan, Plans, Scope
 from forms.validation_read import (
     HUGE,
+    MAX_INSTANCES,
     MESSAGES,
     Invalid,
     empty,
@@ -233,6 +234,9 @@ class _Run:
             not _DICT.issuperset(map(type, items)) and any(not isinstance(i, Mapping) for i in items)
         ):
             self.fail(scope.path(name), "repeat", plan)
+            return
+        if len(items) > MAX_INSTANCES:  # no roster is that long; checking it would hold a worker for long
+            self.fail(scope.path(name), "repeat_many", plan, limit=MAX_INSTANCES)
             return
         if plan.compute is not None:
             expected = to_number(plan.compute(scope))

@@ -58,6 +58,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "应有 {expected} 项，实际 {actual} 项",
         "en": "Expected {expected} entries, got {actual}.",
     },
+    "repeat_many": {"zh": "最多 {limit} 项", "en": "At most {limit} entries."},
     "unknown": {"zh": "表单中没有这道题", "en": "This form has no such question."},
     "several": {"zh": "只能有一个答案", "en": "Only one answer is allowed."},
     "other": {"zh": "请注明“其他”的具体内容", "en": "Please specify the other answer."},
@@ -233,7 +234,7 @@ _INDEXED = re.compile(r"^(?P<name>[^\[\].]+)\[(?P<index>\d{1,9})\]\.(?P<rest>.+)
 
 
 MAX_INSTANCES = 10_000
-"""The highest instance number an HTML-post key may give (``household[10000].age``)."""
+"""The most instances a repeat may have, and the highest number an HTML-post key may give them."""
 
 
 def unflatten(answers: Mapping[str, Any]) -> Mapping[str, Any]:

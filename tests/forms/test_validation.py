@@ -185,6 +185,15 @@ class TestValidAnswers:
         assert len(result.answers["household"]) == 1
 
 
+def test_a_repeat_of_more_than_ten_thousand_entries_is_refused_unchecked() -> None:
+    """No roster is that long: 10,001 entries are one error, not 10,001 instances checked."""
+    result = check({**GOOD, "household": [{"age": 30}] * 10_001})
+    assert [(e.path, e.code, e.message) for e in result.errors] == [
+        ("household", "repeat_many", "At most 10000 entries.")
+    ]
+    assert "household" not in result.answers
+
+
 class TestRelevance:
     def test_answers_to_questions_not_asked_are_dropped_and_reported(self) -> None:
         """Answers to non-relevant questions are removed and listed, not kept as if asked."""
