@@ -79,11 +79,16 @@ def serve(args: argparse.Namespace) -> int:
 def worker_app() -> Any:
     """A worker's app: ``survey.asgi``'s, with what was made at startup put out of the collector's way.
 
+    A worker starts when the database answers (:func:`wait_for_database`): uvicorn starts a new
+    worker when one dies, and while PostgreSQL restarts each would otherwise fail at once and be
+    started again, about a CPU-second each, until the database is back.
+
     Everything alive once the app is built (modules, classes, the app itself) lives as long as the
     worker, so ``gc.freeze`` moves it where collections no longer walk it: a full collection then
     looks at what requests made, not at some 200,000 objects each time (on the sync endpoint the
     collector took about a third of the time spent decoding a batch).
     """
+    wait_for_database(os.environ.get("SURVEY_DATABASE_URL", ""))
     from survey.asgi import app
 
     gc.freeze()
@@ -114,3 +119,42 @@ def register(commands: Any) -> None:
     upgrade = db_sub.add_parser("upgrade", help="apply the migrations")
     add_db_option(upgrade)
     upgrade.set_defaults(run=db_upgrade)
+
+
+def wait_for_database(url: str, first: float = 1.0, longest: float = 30.0) -> int:
+    """Return once the database at ``url`` answers; until then try again, waiting longer each time.
+
+    Each failed try is one line on stderr saying what the database said and when the next try is
+    (``first`` seconds, doubling up to ``longest``). Returns how many tries failed. An empty
+    ``url`` (the default database) is not waited for.
+    """
+    import sys
+    import time
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from survey.store import db
+
+    failed, delay = 0, first
+    while url:
+        engine = db.make_engine(url)
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return failed
+        except DBAPIError as err:
+            said = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            shown = engine.url.render_as_string(hide_password=True)
+            print(
+                f"survey worker {os.getpid()}: the database {shown} does not answer ({said}); "
+                f"trying again in {delay:g} s",
+                file=sys.stderr,
+                flush=True,
+            )
+        finally:
+            engine.dispose()
+        failed += 1
+        time.sleep(delay)
+        delay = min(delay * 2, longest)
+    return failed
