@@ -328,6 +328,15 @@ class Form(Base):
 
     def __post_init__(self) -> None:
         _check_name(self.id)
+        if len(self.id) > 200:  # the length the database keeps
+            raise ValueError(f"id {self.id[:20]!r}…: at most 200 characters")
+        version = self.version
+        unprintable = any(c in "/\\" or not c.isprintable() for c in version)
+        if not version.strip() or len(version) > 100 or unprintable:
+            raise ValueError(
+                f"version {version!r}: 1 to 100 printable characters without '/' or '\\' "
+                "(it is part of the address a tablet downloads the form from)"
+            )
         if self.default_language not in self.languages:
             raise ValueError(f"default_language {self.default_language!r} is not one of languages")
         if self.kind == "questionnaire" and (self.topics or self.roster or self.codebook):

@@ -326,6 +326,30 @@ def test_an_expression_too_deep_to_check_is_a_422_naming_it_never_a_500(
         assert db.scalars(select(FormVersion)).all() == []
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("version", "2026/1", "without '/'"),  # the XForm's download address could not hold it: a 404
+        ("version", "", "1 to 100 printable characters"),
+        ("version", "1" * 101, "1 to 100 printable characters"),
+        ("id", "v" * 201, "at most 200 characters"),  # longer than the database keeps: a 500 on PostgreSQL
+    ],
+)
+def test_an_id_or_version_no_address_or_column_can_hold_is_a_422(
+    app: Any, client: TestClient, tokens: dict[str, str], field: str, value: str, says: str
+) -> None:
+    definition = (LIBRARY / "household_visit.toml").read_text(encoding="utf-8")
+    line = {"version": 'version = "2026.1"', "id": 'id = "household_visit"'}[field]
+    assert line in definition
+    definition = definition.replace(line, f'{field} = "{value}"', 1)
+    headers = {**auth(tokens["admin"]), "content-type": "application/toml"}
+    response = client.post("/api/v1/forms", content=definition.encode(), headers=headers)
+    assert response.status_code == 422, response.text
+    assert says in response.text
+    with app.state.sessions() as db:
+        assert db.scalars(select(FormVersion)).all() == []
+
+
 def test_a_changed_form_under_a_published_version_is_refused_in_place(admin: TestClient) -> None:
     """Other content under a published version number is refused with 409 and the reason."""
     upload(admin, "visit.toml", VISIT.encode())
