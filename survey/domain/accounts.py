@@ -66,6 +66,9 @@ def check_password(stored: str, password: str) -> bool:
         return False
 
 
+USERNAME_MAX = 100  # the length the database keeps
+
+
 def check_role(role: str) -> None:
     """Raise :class:`AccountError` unless ``role`` is one of :data:`ROLES`."""
     if role not in ROLES:
@@ -77,6 +80,8 @@ def add_user(db: DbSession, username: str, password: str, role: str, *, by: int 
     check_role(role)
     if not username.strip() or len(password) < 8:
         raise AccountError("a user needs a name and a password of at least 8 characters")
+    if len(username) > USERNAME_MAX:
+        raise AccountError(f"a user name has at most {USERNAME_MAX} characters")
     if db.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"a user named {username!r} already exists")
     user = User(username=username, display_name=username, password_hash=hash_password(password))

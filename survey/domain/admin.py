@@ -262,6 +262,8 @@ def create_user(db: DbSession, username: str, password: str, role: str, by: int 
     issues = []
     if not username:
         issues.append(Issue("username", "username_required"))
+    elif len(username) > accounts.USERNAME_MAX:
+        issues.append(Issue("username", "username_long"))
     elif db.scalar(select(User.id).where(User.username == username)) is not None:
         issues.append(Issue("username", "username_taken"))
     if len(password) < 8:

@@ -51,6 +51,7 @@ ISSUES = {  # admin.Issue and admin.Upload codes → what the page says
     "not_utf8": N_("The file is not UTF-8 text: save it as UTF-8 and upload it again."),
     "username_required": N_("Enter a username."),
     "username_taken": N_("This username is taken."),
+    "username_long": N_("A username has at most 100 characters."),
     "password_short": N_("The password needs at least 8 characters."),
     "role_unknown": N_("Choose a role."),
     "user_unknown": N_("There is no such user."),

@@ -400,6 +400,18 @@ def test_a_refused_new_user_keeps_what_was_typed_and_says_why(admin: TestClient)
     assert "short" not in response.text
 
 
+def test_a_username_longer_than_the_database_keeps_is_refused_at_its_field(app: Any, admin: TestClient) -> None:
+    """101 characters: a 422 saying so (on PostgreSQL the insert itself failed, a 500)."""
+    name = "社" * 101
+    response = post(admin, "/admin/users", {"username": name, "password": "long enough", "role": "planner"})
+    assert response.status_code == 422
+    assert "用户名最多 100 个字符" in response.text
+    with app.state.sessions() as db:
+        assert db.scalars(select(User).where(User.username == name)).all() == []
+        with pytest.raises(accounts.AccountError, match="at most 100 characters"):
+            accounts.add_user(db, name, "long enough", "planner")
+
+
 def test_granting_and_revoking_a_role_is_audited_with_who_did_it(app: Any, admin: TestClient) -> None:
     """Granting then revoking a role changes the user's roles and writes role.grant and role.revoke by the admin."""
     target, by = user_id(app, "planner"), user_id(app, "admin")
