@@ -260,13 +260,26 @@ def _json_record(tables: Tables, record: Row[Any]) -> dict[str, Any]:
     return {**_nested(tables, tables[None], record.answers), **dict(zip(META, _meta(record), strict=True))}
 
 
-def write_csv(header: list[str], body: Iterable[list[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark, CRLF line ends (RFC 4180)."""
+def write_csv(header: Sequence[Any], body: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, CRLF line ends (RFC 4180); text a spreadsheet would run, quoted.
+
+    Planners open these in Excel or WPS, which take a cell beginning with ``=``, ``+``, ``-`` or
+    ``@`` for a formula (``=HYPERLINK(…)`` typed into a free-text answer would run there): such
+    text gets a leading apostrophe, as a spreadsheet itself marks text. Numbers are left as they
+    are; JSON and XLSX keep the text unchanged (XLSX marks the cell as text instead).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(body)
+    writer.writerows([_csv_cell(value) for value in row] for row in body)
     return (BOM + buffer.getvalue()).encode()
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 def write_xlsx(sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]]) -> bytes:

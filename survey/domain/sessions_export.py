@@ -10,8 +10,6 @@ the sentences of the notes attributed to them.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 
 from analysis.qualitative import Segment, deidentify
@@ -19,8 +17,7 @@ from forms.model import AnyQuestion, Form, text_in
 from survey.domain import sessions
 from survey.domain.coding import roster_names
 from survey.domain.coding_summary import Summary
-
-BOM = "\ufeff"
+from survey.domain.exports import write_csv
 
 
 def _label(form: Form, q: AnyQuestion, value: object, language: str, names: tuple[str, ...] = ()) -> str:
@@ -78,13 +75,6 @@ def _roster(s: sessions.Session, language: str, names: tuple[str, ...]) -> list[
     return lines
 
 
-def _csv(rows: Iterable[list[object]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows(rows)
-    return (BOM + out.getvalue()).encode("utf-8")
-
-
 SEGMENT_COLUMNS = [
     "session",
     "method",
@@ -121,7 +111,7 @@ def segments_csv(segments: Iterable[Segment]) -> bytes:
                     deidentify(s.text),
                 ]
             )
-    return _csv(rows)
+    return write_csv(rows[0], rows[1:])
 
 
 def matrix_csv(summary: Summary) -> bytes:
@@ -136,7 +126,7 @@ def matrix_csv(summary: Summary) -> bytes:
             f"{f.k if f else 0}/{m}" for (g, f), m in zip(found.items(), summary.groups.values(), strict=True)
         ]
         rows.append([*row, sum(f.mentions for f in found.values() if f)])
-    return _csv(rows)
+    return write_csv(rows[0], rows[1:])
 
 
 def filename(*parts: str) -> str:

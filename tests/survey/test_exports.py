@@ -242,6 +242,20 @@ def test_xlsx_writes_text_that_looks_like_a_formula_as_text(app: Litestar, clien
     assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x")', "s")
 
 
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x","看")', "+86 1", "-没有", "@SUM(A1)"])
+def test_csv_quotes_text_a_spreadsheet_would_run_as_a_formula(
+    app: Litestar, client: TestClient, tokens: dict[str, str], text: str
+) -> None:
+    """In the CSV, text beginning with = + - @ gets a leading apostrophe; the JSON keeps it as sent."""
+    publish(client, tokens["admin"], FORM)
+    record = {**SECOND, "site": None, "answers": {"resp_name": text, "age": 1}}
+    send(client, tokens["fieldworker"], "visit", [record])
+    (row,) = read_csv(fetch(client, tokens["admin"], "?format=csv").content)
+    assert row["resp_name"] == f"'{text}"
+    assert row["age"] == "1"
+    assert fetch(client, tokens["admin"]).json()[0]["resp_name"] == text
+
+
 # --------------------------------------------------------------------------------------------
 # select_multiple, rank and repeats
 
