@@ -8,6 +8,7 @@ of the database gives no one a way in. A :class:`Principal` is who is asking, wi
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -26,6 +27,21 @@ _HASHER = PasswordHasher()
 
 class AccountError(ValueError):
     """A request about accounts that cannot be done (unknown role, taken username…)."""
+
+
+class TooManyFailures(AccountError):
+    """Sign-ins under this name failed too often lately: the password is not even checked."""
+
+    def __init__(self, minutes: int) -> None:
+        self.minutes = minutes
+        super().__init__(f"too many failed sign-ins under this name: try again in {minutes} minutes")
+
+
+FAILED_SIGN_INS = 10
+SIGN_IN_WINDOW = timedelta(minutes=15)
+"""At most ``FAILED_SIGN_INS`` failed sign-ins under one name in ``SIGN_IN_WINDOW``; then none
+until the oldest of them is that old. Each failure is in the audit log, which every worker
+shares; counting by name (known or not) says nothing about which names exist."""
 
 
 class Principal(Struct, frozen=True):
@@ -129,6 +145,33 @@ def _unknown_user_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
+def _sign_in_target(username: str) -> str:
+    return f"sign-in:{username}"[:300]
+
+
+def note_failure(db: DbSession, username: str) -> None:
+    """A wrong password (or name) given for ``username``: counted by `check_failures`."""
+    db.add(AuditLog(action="login.failed", target=_sign_in_target(username), detail={}))
+
+
+def check_failures(db: DbSession, username: str) -> None:
+    """TooManyFailures when ``username`` failed `FAILED_SIGN_INS` times within `SIGN_IN_WINDOW`."""
+    now = utcnow()
+    query = (
+        select(AuditLog.at)
+        .where(AuditLog.action == "login.failed", AuditLog.target == _sign_in_target(username))
+        .where(AuditLog.at >= now - SIGN_IN_WINDOW)
+        .order_by(AuditLog.at.desc())
+        .limit(FAILED_SIGN_INS)
+    )
+    recent = list(db.scalars(query))
+    if len(recent) < FAILED_SIGN_INS:
+        return
+    oldest = recent[-1] if recent[-1].tzinfo else recent[-1].replace(tzinfo=UTC)  # SQLite: naive UTC
+    seconds = (oldest + SIGN_IN_WINDOW - now).total_seconds()
+    raise TooManyFailures(max(1, math.ceil(seconds / 60)))
+
+
 def sign_in(
     db: DbSession, username: str, password: str, hours: int, *, replaces: str | None = None
 ) -> SignIn | None:
@@ -137,8 +180,10 @@ def sign_in(
     The session this browser had before (``replaces``) and the user's expired ones are closed,
     so a session id planted before sign-in is worth nothing after it.
     """
+    check_failures(db, username)
     user = authenticate(db, username, password)
     if user is None:
+        note_failure(db, username)
         return None
     if replaces:
         close_session(db, replaces)

@@ -35,7 +35,12 @@ from litestar.concurrency import sync_to_thread
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.orm import Session as DbSession
@@ -74,7 +79,7 @@ def account(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler)
                 raise PermissionDeniedException(
                     "a password is only taken over HTTPS: use https:// or a key URL"
                 )
-            principal = _basic(db, value)
+            principal = _basic(connection, db, value)
     _admit(connection, principal, "sign in with a username and password", {"WWW-Authenticate": REALM})
 
 
@@ -92,12 +97,21 @@ def _admit(
     connection.scope.setdefault("state", {})["principal"] = principal  # the `principal` dependency
 
 
-def _basic(db: DbSession, value: str) -> Principal | None:
+def _basic(connection: ASGIConnection[Any, Any, Any, Any], db: DbSession, value: str) -> Principal | None:
+    """The user a Basic header names, its password checked under the sign-in page's limit on failures."""
     try:
         username, _, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
     except (ValueError, UnicodeDecodeError):
         return None
+    try:
+        accounts.check_failures(db, username)
+    except accounts.TooManyFailures as locked:
+        wait = {"Retry-After": str(locked.minutes * 60)}
+        raise TooManyRequestsException(str(locked), headers=wait) from None
     user = accounts.authenticate(db, username, password)
+    if user is None:
+        with connection.app.state.sessions() as writer, writer.begin():  # the guard's own session only reads
+            accounts.note_failure(writer, username)
     return (
         None if user is None else Principal(user.id, user.username, accounts.roles_of(db, user.id), "basic")
     )

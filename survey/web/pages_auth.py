@@ -72,10 +72,10 @@ def _cookie(
     response.set_cookie(key, value, max_age=max_age, httponly=True, samesite="lax", secure=secure)
 
 
-def _login_form(next_path: str | None, username: str = "", failed: bool = False) -> Template:
-    """The sign-in form; 400 with the warning after a wrong username or password."""
-    context = {"next": next_path or "", "username": username, "failed": failed}
-    return Template("login.html", context=context, status_code=400 if failed else 200)
+def _login_form(next_path: str | None, username: str = "", failed: bool = False, locked: int = 0) -> Template:
+    """The sign-in form; 400 with the warning after a wrong username or password, 429 when locked."""
+    context = {"next": next_path or "", "username": username, "failed": failed, "locked": locked}
+    return Template("login.html", context=context, status_code=429 if locked else 400 if failed else 200)
 
 
 @get("/login", sync_to_thread=False, include_in_schema=False)
@@ -93,7 +93,10 @@ async def login(request: Request[Any, Any, Any], db: NamedDependency[DbSession])
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     next_path, hours = safe_next(str(form.get("next", ""))), request.app.state.settings.session_hours
     old = request.cookies.get(SESSION_COOKIE)
-    found = await sync_to_thread(accounts.sign_in, db, username, password, hours, replaces=old)
+    try:
+        found = await sync_to_thread(accounts.sign_in, db, username, password, hours, replaces=old)
+    except accounts.TooManyFailures as locked:
+        return _login_form(next_path, username, failed=True, locked=locked.minutes)
     if found is None:
         return _login_form(next_path, username, failed=True)
     response = Redirect(next_path or home_for(found.principal.roles), status_code=303)

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from survey.app import create_app
 from survey.domain import accounts
 from survey.settings import Settings
-from survey.store.models import ApiToken, Secret, utcnow
+from survey.store.models import ApiToken, AuditLog, Secret, utcnow
 from survey.web.deps import SESSION_COOKIE, require
 from survey.web.pages_auth import home_for, safe_next
 from tests.survey.conftest import PASSWORD, auth, make_user
@@ -149,6 +149,30 @@ def test_unknown_user_gets_the_same_answer_as_a_wrong_password(app: Any, client:
     unknown = sign_in(client, "nobody", "not the password")
     assert unknown.status_code == wrong.status_code == 400
     assert unknown.text.replace('value="nobody"', "") == wrong.text.replace('value="ana"', "")
+
+
+def test_ten_failed_sign_ins_under_a_name_stop_further_tries_for_a_while(app: Any, client: TestClient) -> None:
+    """The 11th try within 15 minutes is a 429 even with the right password; other names still sign in.
+
+    A name nobody has is counted the same way, so the answer says nothing about which names exist;
+    once the oldest failure is 15 minutes old, the right password works again.
+    """
+    make_user(app, "ana", "planner")
+    make_user(app, "bo", "planner")
+    for _ in range(accounts.FAILED_SIGN_INS):
+        assert sign_in(client, "ana", "not the password").status_code == 400
+        assert sign_in(client, "nobody", "not the password").status_code == 400
+    locked = sign_in(client, "ana")
+    assert locked.status_code == 429
+    assert "这个用户名登录失败次数过多，请 15 分钟后再试" in locked.text
+    assert SESSION_COOKIE not in client.cookies
+    assert sign_in(client, "nobody").text.replace('value="nobody"', "") == locked.text.replace('value="ana"', "")
+    assert sign_in(client, "bo").status_code == 303
+    client.cookies.clear()
+    with app.state.sessions() as db, db.begin():  # a quarter of an hour later
+        past = utcnow() - accounts.SIGN_IN_WINDOW - timedelta(seconds=1)
+        db.execute(update(AuditLog).where(AuditLog.action == "login.failed").values(at=past))
+    assert sign_in(client, "ana").status_code == 303
 
 
 def test_login_post_without_csrf_token_is_refused(app: Any, client: TestClient) -> None:

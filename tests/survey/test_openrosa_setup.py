@@ -12,6 +12,7 @@ import uuid as uuidlib
 import zlib
 from typing import Any
 
+import pytest
 import segno
 from litestar.testing import TestClient
 from sqlalchemy import select
@@ -131,6 +132,24 @@ def test_a_wrong_password_or_a_password_over_http_is_refused(
     )
     assert response.status_code == 403
     assert "HTTPS" in message(response)[1]
+
+
+def test_passwords_guessed_through_collect_count_with_the_sign_in_page(
+    app: Any, client: TestClient, world: dict[str, str]
+) -> None:
+    """Ten wrong passwords by Basic, and the right one is refused too (429, when to retry) there and at /login."""
+    with TestClient(app, base_url="https://testserver.local") as secure:
+        wrong = {**Collect.headers(), **basic("fieldworker", "wrong")}
+        for _ in range(accounts.FAILED_SIGN_INS):
+            assert secure.get("/openrosa/formList", headers=wrong).status_code == 401
+        right = {**Collect.headers(), **basic("fieldworker", PASSWORD)}
+        locked = secure.get("/openrosa/formList", headers=right)
+        assert locked.status_code == 429
+        assert locked.headers["Retry-After"] == "900"
+        assert_openrosa(locked)
+        assert "too many failed sign-ins" in message(locked)[1]
+    with pytest.raises(accounts.TooManyFailures), app.state.sessions() as db:
+        accounts.sign_in(db, "fieldworker", PASSWORD, 1)
 
 
 def test_a_bearer_token_works_under_openrosa_too(client: TestClient, world: dict[str, str]) -> None:
