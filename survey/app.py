@@ -12,8 +12,9 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 from litestar.template import TemplateConfig
+from sqlalchemy.exc import DBAPIError
 
 from survey.domain import accounts
 from survey.settings import Settings
@@ -30,6 +31,23 @@ log = logging.getLogger("survey")
 def health() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
+
+
+@get("/health/ready", media_type=MediaType.JSON, sync_to_thread=True)
+def ready(request: Request[Any, Any, Any]) -> Response[dict[str, str]]:
+    """Readiness: 200 when the database answers too; 503 saying what it said when it does not.
+
+    For a load balancer or a monitor: a worker whose database is away takes no records, and the
+    tablets keep theirs in the outbox until it is back.
+    """
+    try:
+        with request.app.state.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except DBAPIError as err:
+        said = str(err.orig).strip().splitlines()[0] if err.orig else type(err).__name__
+        body = {"status": "unavailable", "database": said}
+        return Response(body, status_code=HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "30"})
+    return Response({"status": "ok", "database": "ok"})
 
 
 def error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -66,7 +84,7 @@ def create_app(settings: Settings) -> Litestar:
     with store.transaction(store.session_factory(engine)) as db:
         csrf_secret = settings.secret_key or accounts.server_secret(db, "csrf")
     app = Litestar(
-        route_handlers=[health, *ROUTES],
+        route_handlers=[health, ready, *ROUTES],
         dependencies={
             "db": Provide(provide_db),
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -38,6 +38,7 @@ DESIGNERS = frozenset({"designer", "admin"})
 POLICY: dict[tuple[str, str], frozenset[str]] = {
     # machine endpoints and the signing-in pages: open to everyone
     ("GET", "/health"): EVERYONE,
+    ("GET", "/health/ready"): EVERYONE,
     ("GET", "/schema/openapi.json"): EVERYONE,
     ("GET", "/login"): EVERYONE,
     ("POST", "/login"): EVERYONE,

@@ -1,4 +1,4 @@
-"""A server worker waits for its database instead of failing at once (survey.cli_server).
+"""A server worker waits for its database instead of failing at once; readiness says when it is away.
 
 uvicorn starts a new worker when one dies; while PostgreSQL restarts, each new worker used to
 fail at import and be started again, about a CPU-second each time, until the database was back.
@@ -6,12 +6,17 @@ fail at import and be started again, about a CPU-second each time, until the dat
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 
+from survey.app import create_app
 from survey.cli_server import wait_for_database
+from survey.settings import Settings
+from survey.store import db as store
 
 
 def test_a_worker_waits_until_the_database_answers_saying_why(
@@ -36,3 +41,21 @@ def test_a_worker_waits_until_the_database_answers_saying_why(
 
 def test_the_default_database_is_not_waited_for() -> None:
     assert wait_for_database("") == 0
+
+
+def test_readiness_says_when_the_database_does_not_answer(tmp_path: Path) -> None:
+    """/health stays 200 (the process answers); /health/ready is 503 with what the database said."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    url = f"sqlite:///{folder}/tanfang.sqlite3"
+    store.upgrade(url)
+    app = create_app(Settings(database_url=url))
+    with TestClient(app) as client:
+        assert client.get("/health/ready").json() == {"status": "ok", "database": "ok"}
+        app.state.engine.dispose()  # no connection left open to the file
+        shutil.rmtree(folder)  # the disk the database was on is gone
+        response = client.get("/health/ready")
+        assert response.status_code == 503
+        assert response.json() == {"status": "unavailable", "database": "unable to open database file"}
+        assert response.headers["Retry-After"] == "30"
+        assert client.get("/health").status_code == 200
