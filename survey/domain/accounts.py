@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
@@ -149,12 +150,12 @@ def _sign_in_target(username: str) -> str:
     return f"sign-in:{username}"[:300]
 
 
-def note_failure(db: DbSession, username: str) -> None:
-    """A wrong password (or name) given for ``username``: counted by `check_failures`."""
+def _note_failure(db: DbSession, username: str) -> None:
+    """A wrong password (or name) given for ``username``: counted by `_check_failures`."""
     db.add(AuditLog(action="login.failed", target=_sign_in_target(username), detail={}))
 
 
-def check_failures(db: DbSession, username: str) -> None:
+def _check_failures(db: DbSession, username: str) -> None:
     """TooManyFailures when ``username`` failed `FAILED_SIGN_INS` times within `SIGN_IN_WINDOW`."""
     now = utcnow()
     query = (
@@ -172,6 +173,26 @@ def check_failures(db: DbSession, username: str) -> None:
     raise TooManyFailures(max(1, math.ceil(seconds / 60)))
 
 
+def authenticate_limited(
+    db: DbSession, username: str, password: str, writer: Callable[[], DbSession] | None = None
+) -> User | None:
+    """`authenticate` under the limit on failed sign-ins; TooManyFailures when it is reached.
+
+    A failure is written in ``db``, or, when ``db`` only reads, in a session of ``writer``
+    committed at once (ODK Collect's Basic sign-in is checked by a guard that only reads).
+    """
+    _check_failures(db, username)
+    user = authenticate(db, username, password)
+    if user is not None:
+        return user
+    if writer is None:
+        _note_failure(db, username)
+        return None
+    with writer() as session, session.begin():
+        _note_failure(session, username)
+    return None
+
+
 def sign_in(
     db: DbSession, username: str, password: str, hours: int, *, replaces: str | None = None
 ) -> SignIn | None:
@@ -180,10 +201,8 @@ def sign_in(
     The session this browser had before (``replaces``) and the user's expired ones are closed,
     so a session id planted before sign-in is worth nothing after it.
     """
-    check_failures(db, username)
-    user = authenticate(db, username, password)
+    user = authenticate_limited(db, username, password)
     if user is None:
-        note_failure(db, username)
         return None
     if replaces:
         close_session(db, replaces)

@@ -23,7 +23,7 @@ from itertools import chain
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -78,32 +78,44 @@ def store_new(db: Session, rows: list[tuple[Any, ...]]) -> tuple[set[str], dict[
             stamps[moment] = times(moment)
         rows = [(*row[:5], stamps[row[5]], stamps[row[6]], *row[7:]) for row in rows]
     if dialect.name == "sqlite":
-        stored: dict[str, str] = {}
-        for start in range(0, len(rows), CHUNK):
-            part = [row[0] for row in rows[start : start + CHUNK]]
-            stored.update(iter(connection.exec_driver_sql(_stored_sql(len(part)), tuple(part))))
+        stored = _stored_hashes(connection, [row[0] for row in rows])
         new = [row for row in rows if row[0] not in stored] if stored else rows
-        for start in range(0, len(new), CHUNK):
-            part = new[start : start + CHUNK]
-            statement = _insert_sql("sqlite", len(part), returning=False)
-            connection.exec_driver_sql(statement, tuple(chain.from_iterable(part)))
+        _insert(connection, new, returning=False)
         return {row[0] for row in new}, stored
+    created = _insert(connection, rows, returning=True)
+    return created, _stored_hashes(connection, [row[0] for row in rows if row[0] not in created])
+
+
+def _insert(connection: Connection, rows: list[tuple[Any, ...]], returning: bool) -> set[str]:
+    """Insert ``rows`` a chunk at a time; with ``returning``, skip stored UUIDs and name those inserted."""
     created: set[str] = set()
     for start in range(0, len(rows), CHUNK):
         part = rows[start : start + CHUNK]
-        statement = _insert_sql(dialect.name, len(part))
-        created.update(connection.exec_driver_sql(statement, tuple(chain.from_iterable(part))).scalars())
-    return created, stored_hashes(db, [row[0] for row in rows if row[0] not in created])
+        statement = _insert_sql(connection.dialect.name, len(part), returning)
+        result = connection.exec_driver_sql(statement, tuple(chain.from_iterable(part)))
+        if returning:
+            created.update(result.scalars())
+    return created
+
+
+def _stored_hashes(connection: Connection, uuids: list[str]) -> dict[str, str]:
+    """The content hash stored under each of ``uuids`` that is stored."""
+    stored: dict[str, str] = {}
+    for start in range(0, len(uuids), CHUNK):
+        part = uuids[start : start + CHUNK]
+        statement = _stored_sql(connection.dialect.name, len(part))
+        stored.update(iter(connection.exec_driver_sql(statement, tuple(part))))
+    return stored
 
 
 @functools.lru_cache(maxsize=32)
-def _stored_sql(count: int) -> str:
-    """The UUID and content hash of each of ``count`` UUIDs that is stored (SQLite)."""
-    return f"SELECT uuid, content_hash FROM submissions WHERE uuid IN ({', '.join('?' * count)})"
+def _stored_sql(dialect: str, count: int) -> str:
+    mark = "%s" if dialect == "postgresql" else "?"
+    return f"SELECT uuid, content_hash FROM submissions WHERE uuid IN ({', '.join([mark] * count)})"
 
 
 @functools.lru_cache(maxsize=32)
-def _insert_sql(dialect: str, count: int, returning: bool = True) -> str:
+def _insert_sql(dialect: str, count: int, returning: bool) -> str:
     """``count`` rows in one INSERT; with ``returning``, skipping stored UUIDs and naming those inserted."""
     postgres = dialect == "postgresql"
     mark = "%s" if postgres else "?"
@@ -111,16 +123,6 @@ def _insert_sql(dialect: str, count: int, returning: bool = True) -> str:
     values = ", ".join([f"({row})"] * count)
     statement = f"INSERT INTO submissions ({', '.join(COLUMNS)}) VALUES {values}"
     return f"{statement} ON CONFLICT (uuid) DO NOTHING RETURNING uuid" if returning else statement
-
-
-def stored_hashes(db: Session, uuids: list[str]) -> dict[str, str]:
-    """The content hash stored under each of ``uuids`` that is stored."""
-    out: dict[str, str] = {}
-    for start in range(0, len(uuids), CHUNK):
-        part = uuids[start : start + CHUNK]
-        rows = db.execute(select(Submission.uuid, Submission.content_hash).where(Submission.uuid.in_(part)))
-        out.update((uuid, content_hash) for uuid, content_hash in rows)
-    return out
 
 
 def keep_aside(db: Session, rows: list[tuple[Any, ...]]) -> None:

@@ -104,14 +104,10 @@ def _basic(connection: ASGIConnection[Any, Any, Any, Any], db: DbSession, value:
     except (ValueError, UnicodeDecodeError):
         return None
     try:
-        accounts.check_failures(db, username)
+        user = accounts.authenticate_limited(db, username, password, connection.app.state.sessions)
     except accounts.TooManyFailures as locked:
         wait = {"Retry-After": str(locked.minutes * 60)}
         raise TooManyRequestsException(str(locked), headers=wait) from None
-    user = accounts.authenticate(db, username, password)
-    if user is None:
-        with connection.app.state.sessions() as writer, writer.begin():  # the guard's own session only reads
-            accounts.note_failure(writer, username)
     return (
         None if user is None else Principal(user.id, user.username, accounts.roles_of(db, user.id), "basic")
     )

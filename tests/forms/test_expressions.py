@@ -55,6 +55,7 @@ from forms.expressions import (
 )
 from forms.formats import loads
 from forms.validation import validate
+from tests.forms.formhelpers import chain_form
 
 NAN, INF = math.nan, math.inf
 TODAY = date(2024, 3, 15)
@@ -308,23 +309,7 @@ def test_a_chain_at_the_limit_is_checked_evaluated_and_printed() -> None:
     """The deepest tree allowed goes through every stage that walks it recursively."""
     chain = " + ".join(["${a}"] * MAX_DEPTH)
     assert depth(parse(chain)) == MAX_DEPTH
-    form = f"""
-id = "deep"
-version = "1"
-title = {{zh = "深", en = "Deep"}}
-default_language = "zh"
-
-[[questions]]
-type = "integer"
-name = "a"
-label = {{zh = "甲", en = "A"}}
-
-[[questions]]
-type = "calculate"
-name = "total"
-calculation = "{chain}"
-"""
-    compiled = compile_form(loads(form))
+    compiled = compile_form(loads(chain_form(MAX_DEPTH)))
     assert validate(compiled, {"a": 2}).answers["total"] == 2 * MAX_DEPTH
     assert unparse(parse(chain)) == chain
     assert compiled.logic_json(browser=True)

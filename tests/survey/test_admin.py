@@ -19,6 +19,7 @@ from survey.store.models import Assignment, AuditLog, Conflict, FormVersion, Sit
 from survey.web.csrf import CSRF_COOKIE
 from survey.web.deps import SESSION_COOKIE
 from tests.conftest import LIBRARY
+from tests.forms.formhelpers import chain_form
 from tests.survey.conftest import PASSWORD, auth
 
 PAGES = ["/admin", "/admin/forms", "/admin/users", "/admin/assignments", "/admin/conflicts"]
@@ -298,25 +299,7 @@ def test_an_expression_too_deep_to_check_is_a_422_naming_it_never_a_500(
     app: Any, client: TestClient, tokens: dict[str, str]
 ) -> None:
     """A flat chain of 600 additions parsed, then exhausted the stack in the checks after: a 500."""
-    chain = " + ".join(["${a}"] * 600)
-    definition = textwrap.dedent(
-        f"""
-        id = "deep"
-        version = "1"
-        title = {{zh = "深", en = "Deep"}}
-        default_language = "zh"
-
-        [[questions]]
-        type = "integer"
-        name = "a"
-        label = {{zh = "甲", en = "A"}}
-
-        [[questions]]
-        type = "calculate"
-        name = "total"
-        calculation = "{chain}"
-        """
-    )
+    definition = chain_form(600)
     headers = {**auth(tokens["admin"]), "content-type": "application/toml"}
     response = client.post("/api/v1/forms", content=definition.encode(), headers=headers)
     assert response.status_code == 422, response.text
